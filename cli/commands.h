@@ -1,0 +1,10 @@
+// One function per subcommand; each returns the process exit code.
+#pragma once
+
+namespace exaone::cli {
+
+int InspectCommand(int argc, char** argv);
+int ConvertCommand(int argc, char** argv);
+int LogitsCommand(int argc, char** argv);
+
+}  // namespace exaone::cli

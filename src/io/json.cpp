@@ -1,0 +1,146 @@
+#include "io/json.h"
+
+#include <cmath>
+#include <set>
+
+#include "base/error.h"
+#include "base/mapped_file.h"
+
+namespace exaone::io {
+
+Json ParseJsonStrict(std::string_view text, const std::string& what) {
+  // One set of keys per open object; a repeated key is an error rather than a silent overwrite.
+  std::vector<std::set<std::string>> keys;
+  std::string duplicate;
+  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second &&
+            duplicate.empty()) {
+          duplicate = parsed.get<std::string>();
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true);
+  } catch (const Json::parse_error& e) {
+    throw Error(ErrorCode::kBadConfig,
+                what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " +
+                    std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+  }
+  if (!duplicate.empty()) {
+    throw Error(ErrorCode::kBadConfig, what + ": duplicate key \"" + duplicate + "\"");
+  }
+  return j;
+}
+
+Json ReadJsonFile(const std::string& path) {
+  return ParseJsonStrict(ReadTextFile(path), path);
+}
+
+const char* JsonTypeName(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+      return "an integer";
+    case Json::value_t::number_float:
+      return "a number";
+    default:
+      return "something else";
+  }
+}
+
+void JsonView::Fail(const std::string& msg) const {
+  throw Error(ErrorCode::kBadConfig, file_ + ": " + path_ + ": " + msg);
+}
+
+bool JsonView::Has(const std::string& key) const {
+  return j_->is_object() && j_->contains(key) && !(*j_)[key].is_null();
+}
+
+JsonView JsonView::At(const std::string& key) const {
+  if (!j_->is_object()) Fail(std::string("expected an object, found ") + JsonTypeName(*j_));
+  auto it = j_->find(key);
+  if (it == j_->end()) Fail("missing required key \"" + key + "\"");
+  return JsonView(*it, file_, path_ + "." + key);
+}
+
+JsonView JsonView::At(size_t index) const {
+  if (!j_->is_array()) Fail(std::string("expected an array, found ") + JsonTypeName(*j_));
+  if (index >= j_->size()) Fail("index " + std::to_string(index) + " out of range");
+  return JsonView((*j_)[index], file_, path_ + "[" + std::to_string(index) + "]");
+}
+
+size_t JsonView::Size() const {
+  if (!j_->is_array()) Fail(std::string("expected an array, found ") + JsonTypeName(*j_));
+  return j_->size();
+}
+
+int64_t JsonView::Int() const {
+  if (j_->is_number_integer()) {
+    if (j_->is_number_unsigned() && j_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      Fail("integer out of range");
+    }
+    return j_->get<int64_t>();
+  }
+  // Python writes some integers as 8.0; accept exact whole numbers.
+  if (j_->is_number_float()) {
+    double d = j_->get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) {
+      return static_cast<int64_t>(d);
+    }
+  }
+  Fail(std::string("expected an integer, found ") + JsonTypeName(*j_));
+}
+
+double JsonView::Number() const {
+  if (!j_->is_number()) Fail(std::string("expected a number, found ") + JsonTypeName(*j_));
+  return j_->get<double>();
+}
+
+bool JsonView::Bool() const {
+  if (!j_->is_boolean()) Fail(std::string("expected true or false, found ") + JsonTypeName(*j_));
+  return j_->get<bool>();
+}
+
+std::string JsonView::String() const {
+  if (!j_->is_string()) Fail(std::string("expected a string, found ") + JsonTypeName(*j_));
+  return j_->get<std::string>();
+}
+
+int64_t JsonView::IntOr(const std::string& key, int64_t fallback) const {
+  return Has(key) ? At(key).Int() : fallback;
+}
+double JsonView::NumberOr(const std::string& key, double fallback) const {
+  return Has(key) ? At(key).Number() : fallback;
+}
+bool JsonView::BoolOr(const std::string& key, bool fallback) const {
+  return Has(key) ? At(key).Bool() : fallback;
+}
+std::optional<std::string> JsonView::StringOr(const std::string& key) const {
+  if (!Has(key)) return std::nullopt;
+  return At(key).String();
+}
+
+}  // namespace exaone::io

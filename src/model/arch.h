@@ -1,0 +1,49 @@
+// The registry of architectures: how each is recognised, loaded and exported to GGUF.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/gguf.h"
+#include "model/model.h"
+#include "model/model_files.h"
+#include "model/tensor_source.h"
+
+namespace exaone::model {
+
+// A tensor to write when converting: a checkpoint tensor (optionally with its rows reordered) or
+// values the converter generates (rope_freqs).
+struct ExportTensor {
+  std::string name;
+  const TensorRef* source = nullptr;  // null for generated tensors
+  std::vector<uint32_t> row_order;    // empty: rows as stored
+  std::vector<float> generated;       // when source is null (written as F32)
+};
+
+struct ExportPlan {
+  std::vector<std::pair<std::string, io::GgufValue>> metadata;
+  std::vector<ExportTensor> tensors;
+};
+
+struct Architecture {
+  const char* hf_model_type;  // config.json model_type
+  const char* gguf_name;      // general.architecture
+  NameMap hf_names;           // checkpoint name -> canonical GGUF name
+  std::unique_ptr<Model> (*load)(const ModelFiles& files, const TensorTable& tensors);
+  ExportPlan (*plan_export)(const ModelFiles& files, const TensorTable& tensors);
+};
+
+// Looks an architecture up by HF model_type or GGUF architecture name; throws kUnsupported.
+const Architecture& FindArchitecture(const ModelFiles& files);
+
+const Architecture& Exaone4Architecture();
+const Architecture& ExaoneArchitecture();
+const Architecture& LlamaArchitecture();
+
+// Helpers the architectures share for HF names of the form "<prefix>N.<suffix>".
+std::optional<std::string> MapLayerName(
+    const std::string& name, const std::string& prefix,
+    const std::vector<std::pair<std::string, std::string>>& map);
+
+}  // namespace exaone::model

@@ -1,0 +1,50 @@
+// Per-sequence key/value cache. Global layers keep every position; sliding-window layers keep a
+// ring of the last `window` positions, so their memory is bounded by the window, not the context.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace exaone::model {
+
+struct LayerAttention {
+  bool sliding = false;  // sliding-window layer
+  bool rope = true;      // RoPE applied (false: NoPE)
+};
+
+class KvCache {
+ public:
+  // `kv_dim` = n_kv_heads * head_dim; `window` is used for sliding layers only.
+  KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ctx, int window);
+
+  int n_ctx() const { return n_ctx_; }
+  int n_past() const { return n_past_; }
+  int capacity(int layer) const { return layers_[layer].capacity; }
+  const float* keys(int layer) const { return layers_[layer].k.data(); }
+  const float* values(int layer) const { return layers_[layer].v.data(); }
+
+  // Stores n new positions (starting at n_past) for one layer; k, v are [n, kv_dim]. Only the
+  // last `capacity` of them are kept.
+  void Store(int layer, const float* k, const float* v, int n);
+  // Marks n positions as appended (after every layer has stored them).
+  void Advance(int n) { n_past_ += n; }
+  void Clear() { n_past_ = 0; }
+
+  uint64_t bytes() const;
+
+ private:
+  struct Layer {
+    int capacity = 0;
+    std::vector<float> k, v;  // [capacity, kv_dim], position p at slot p % capacity
+  };
+  std::vector<Layer> layers_;
+  int kv_dim_;
+  int n_ctx_;
+  int n_past_ = 0;
+};
+
+// Bytes a cache would take (float32 K and V) for the given context: for `exaone inspect`.
+uint64_t KvCacheBytes(const std::vector<LayerAttention>& layers, int kv_dim, int64_t n_ctx,
+                      int window);
+
+}  // namespace exaone::model

@@ -1,0 +1,37 @@
+#include "model/model.h"
+
+#include "base/error.h"
+
+namespace exaone::model {
+
+std::string LayerPattern(const std::vector<LayerAttention>& layers) {
+  std::string s;
+  for (const auto& l : layers) s += l.sliding ? 'L' : 'G';
+  return s;
+}
+
+std::unique_ptr<KvCache> Model::NewSequence(int n_ctx) const {
+  const ModelSummary& s = summary();
+  if (n_ctx <= 0) throw Error(ErrorCode::kInvalidArgument, "context size must be positive");
+  return std::make_unique<KvCache>(s.layers, static_cast<int>(s.n_kv_heads * s.head_dim), n_ctx,
+                                   static_cast<int>(s.sliding_window));
+}
+
+void Model::CheckInputs(const KvCache& cache, const int32_t* ids, int n) const {
+  if (n <= 0) throw Error(ErrorCode::kInvalidArgument, "no tokens to process");
+  if (cache.n_past() + n > cache.n_ctx()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "context full: " + std::to_string(cache.n_past()) + " + " + std::to_string(n) +
+                    " tokens exceed the context of " + std::to_string(cache.n_ctx()));
+  }
+  for (int i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= summary().vocab_size) {
+      throw Error(ErrorCode::kInvalidArgument, "token id " + std::to_string(ids[i]) + " at index " +
+                                                   std::to_string(i) +
+                                                   " is outside the vocabulary [0, " +
+                                                   std::to_string(summary().vocab_size) + ")");
+    }
+  }
+}
+
+}  // namespace exaone::model

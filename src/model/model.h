@@ -1,0 +1,53 @@
+// The model interface: shared, immutable weights, and a Forward() over a per-sequence state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "model/kv_cache.h"
+
+namespace exaone::model {
+
+// What `exaone inspect` shows and what the KV cache is sized from.
+struct ModelSummary {
+  std::string arch;  // "exaone", "exaone4", "llama"
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t n_layers = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t ffn_size = 0;
+  int64_t context_length = 0;  // trained maximum
+  int64_t sliding_window = 0;  // 0: none
+  double norm_eps = 0;
+  double rope_theta = 0;
+  std::string rope_scaling;  // human-readable, e.g. "llama3 (factor 16, ...)" or "none"
+  bool tied_embeddings = false;
+  std::vector<LayerAttention> layers;  // per layer: sliding or global, RoPE or NoPE
+};
+
+std::string LayerPattern(const std::vector<LayerAttention>& layers);  // e.g. "LLLG" x 2
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelSummary& summary() const = 0;
+
+  // A fresh sequence able to hold `n_ctx` positions.
+  std::unique_ptr<KvCache> NewSequence(int n_ctx) const;
+
+  // Runs ids[0..n) at positions cache.n_past() .. +n, appends them to the cache and writes the
+  // logits of every position to logits [n, vocab]. Throws Error if the context would overflow
+  // or an id is out of range.
+  virtual void Forward(KvCache& cache, const int32_t* ids, int n, float* logits,
+                       ThreadPool& pool) const = 0;
+
+ protected:
+  void CheckInputs(const KvCache& cache, const int32_t* ids, int n) const;
+};
+
+}  // namespace exaone::model
