@@ -1,6 +1,7 @@
 // The registry of architectures: how each is recognised, loaded and exported to GGUF.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,11 +27,22 @@ struct ExportPlan {
   std::vector<ExportTensor> tensors;
 };
 
+// Options for loading. `adjust_attention` may change the per-layer attention kinds and the
+// window after the config is read: ablation experiments (and the tests that prove a wrong
+// window or misplaced RoPE is caught) use it. Only architectures with hybrid attention call it.
+struct LoadOptions {
+  std::function<void(std::vector<LayerAttention>& layers, int64_t& sliding_window)>
+      adjust_attention;
+};
+
 struct Architecture {
   const char* hf_model_type;  // config.json model_type
   const char* gguf_name;      // general.architecture
   NameMap hf_names;           // checkpoint name -> canonical GGUF name
-  std::unique_ptr<Model> (*load)(const ModelFiles& files, const TensorTable& tensors);
+  std::unique_ptr<Model> (*load)(const ModelFiles& files, const TensorTable& tensors,
+                                 const LoadOptions& options);
+  // The summary from the configuration alone (no weights are bound or checked).
+  ModelSummary (*describe)(const ModelFiles& files, const TensorTable& tensors);
   ExportPlan (*plan_export)(const ModelFiles& files, const TensorTable& tensors);
 };
 

@@ -76,8 +76,12 @@ PreNormConfig ConfigFor(const ModelFiles& f, const TensorTable& t) {
   return f.format == SourceFormat::kGguf ? PreNormFromGguf(f, t) : FromHf(f, t);
 }
 
-std::unique_ptr<Model> Load(const ModelFiles& f, const TensorTable& t) {
+std::unique_ptr<Model> Load(const ModelFiles& f, const TensorTable& t, const LoadOptions&) {
   return MakePreNormDecoder(ConfigFor(f, t), t);
+}
+
+ModelSummary Describe(const ModelFiles& f, const TensorTable& t) {
+  return SummarizePreNorm(ConfigFor(f, t));
 }
 
 ExportPlan PlanExport(const ModelFiles& f, const TensorTable& t) {
@@ -97,7 +101,7 @@ ExportPlan PlanExport(const ModelFiles& f, const TensorTable& t) {
 }  // namespace
 
 const Architecture& ExaoneArchitecture() {
-  static const Architecture arch{"exaone", "exaone", HfName, Load, PlanExport};
+  static const Architecture arch{"exaone", "exaone", HfName, Load, Describe, PlanExport};
   return arch;
 }
 

@@ -165,6 +165,26 @@ Exaone4Config FromGguf(const ModelFiles& f, const TensorTable& t) {
   return cfg;
 }
 
+ModelSummary Summarize(const Exaone4Config& cfg) {
+  ModelSummary s;
+  s.arch = "exaone4";
+  s.vocab_size = cfg.vocab_size;
+  s.hidden_size = cfg.hidden_size;
+  s.n_layers = cfg.num_hidden_layers;
+  s.n_heads = cfg.num_attention_heads;
+  s.n_kv_heads = cfg.num_key_value_heads;
+  s.head_dim = cfg.head_dim;
+  s.ffn_size = cfg.intermediate_size;
+  s.context_length = cfg.max_position_embeddings;
+  s.sliding_window = cfg.sliding_window;
+  s.norm_eps = cfg.rms_norm_eps;
+  s.rope_theta = cfg.rope.theta;
+  s.rope_scaling = cfg.rope.scaling;
+  s.tied_embeddings = cfg.tie_word_embeddings;
+  s.layers = cfg.layers;
+  return s;
+}
+
 class Exaone4Model : public Model {
  public:
   Exaone4Model(const Exaone4Config& cfg, const TensorTable& t) : cfg_(cfg), rope_(cfg.rope) {
@@ -184,21 +204,7 @@ class Exaone4Model : public Model {
       l.mlp.Bind(t, i, h, cfg.intermediate_size);
       l.post_ffw_norm = t.Vector(LayerName(i, "post_ffw_norm.weight"), h);
     }
-    summary_.arch = "exaone4";
-    summary_.vocab_size = cfg.vocab_size;
-    summary_.hidden_size = h;
-    summary_.n_layers = cfg.num_hidden_layers;
-    summary_.n_heads = cfg.num_attention_heads;
-    summary_.n_kv_heads = cfg.num_key_value_heads;
-    summary_.head_dim = cfg.head_dim;
-    summary_.ffn_size = cfg.intermediate_size;
-    summary_.context_length = cfg.max_position_embeddings;
-    summary_.sliding_window = cfg.sliding_window;
-    summary_.norm_eps = cfg.rms_norm_eps;
-    summary_.rope_theta = cfg.rope.theta;
-    summary_.rope_scaling = cfg.rope.scaling;
-    summary_.tied_embeddings = cfg.tie_word_embeddings;
-    summary_.layers = cfg.layers;
+    summary_ = Summarize(cfg);
   }
 
   const ModelSummary& summary() const override { return summary_; }
@@ -268,8 +274,17 @@ Exaone4Config ConfigFor(const ModelFiles& f, const TensorTable& t) {
   return f.format == SourceFormat::kGguf ? FromGguf(f, t) : FromHf(f);
 }
 
-std::unique_ptr<Model> Load(const ModelFiles& f, const TensorTable& t) {
-  return std::make_unique<Exaone4Model>(ConfigFor(f, t), t);
+std::unique_ptr<Model> Load(const ModelFiles& f, const TensorTable& t, const LoadOptions& o) {
+  Exaone4Config cfg = ConfigFor(f, t);
+  if (o.adjust_attention) {
+    o.adjust_attention(cfg.layers, cfg.sliding_window);
+    EXA_CHECK(cfg.layers.size() == static_cast<size_t>(cfg.num_hidden_layers));
+  }
+  return std::make_unique<Exaone4Model>(cfg, t);
+}
+
+ModelSummary Describe(const ModelFiles& f, const TensorTable& t) {
+  return Summarize(ConfigFor(f, t));
 }
 
 ExportPlan PlanExport(const ModelFiles& f, const TensorTable& t) {
@@ -308,7 +323,7 @@ ExportPlan PlanExport(const ModelFiles& f, const TensorTable& t) {
 }  // namespace
 
 const Architecture& Exaone4Architecture() {
-  static const Architecture arch{"exaone4", "exaone4", HfName, Load, PlanExport};
+  static const Architecture arch{"exaone4", "exaone4", HfName, Load, Describe, PlanExport};
   return arch;
 }
 

@@ -29,7 +29,7 @@ const Architecture& FindArchitecture(const ModelFiles& files) {
                                            "' is not supported (exaone4, exaone and llama are)");
 }
 
-LoadedModel LoadModel(const std::string& path) {
+LoadedModel OpenModel(const std::string& path) {
   LoadedModel m;
   m.files = OpenModelFiles(path);
   m.arch = &FindArchitecture(*m.files);
@@ -40,7 +40,12 @@ LoadedModel LoadModel(const std::string& path) {
     m.tensors = std::make_unique<TensorTable>(
         TensorTable::FromSafetensors(*m.files->st, m.arch->hf_names, path));
   }
-  m.model = m.arch->load(*m.files, *m.tensors);
+  return m;
+}
+
+LoadedModel LoadModel(const std::string& path, const LoadOptions& options) {
+  LoadedModel m = OpenModel(path);
+  m.model = m.arch->load(*m.files, *m.tensors, options);
   return m;
 }
 

@@ -20,6 +20,9 @@ struct LoadedModel {
 };
 
 // Opens and validates a GGUF file or HF folder and binds the weights (mapped, not copied).
-LoadedModel LoadModel(const std::string& path);
+LoadedModel LoadModel(const std::string& path, const LoadOptions& options = {});
+
+// Opens the files and reads the configuration only (for inspecting a folder without weights).
+LoadedModel OpenModel(const std::string& path);
 
 }  // namespace exaone::model

@@ -65,8 +65,12 @@ PreNormConfig ConfigFor(const ModelFiles& f, const TensorTable& t) {
   return FromHf(f, t);
 }
 
-std::unique_ptr<Model> Load(const ModelFiles& f, const TensorTable& t) {
+std::unique_ptr<Model> Load(const ModelFiles& f, const TensorTable& t, const LoadOptions&) {
   return MakePreNormDecoder(ConfigFor(f, t), t);
+}
+
+ModelSummary Describe(const ModelFiles& f, const TensorTable& t) {
+  return SummarizePreNorm(ConfigFor(f, t));
 }
 
 bool EndsWith(const std::string& s, const std::string& tail) {
@@ -112,7 +116,7 @@ ExportPlan PlanExport(const ModelFiles& f, const TensorTable& t) {
 }  // namespace
 
 const Architecture& LlamaArchitecture() {
-  static const Architecture arch{"llama", "llama", HfName, Load, PlanExport};
+  static const Architecture arch{"llama", "llama", HfName, Load, Describe, PlanExport};
   return arch;
 }
 

@@ -16,6 +16,25 @@ void PreNormConfig::Validate(const std::string& what) const {
   CheckEps(what, "rms_norm_eps", norm_eps);
 }
 
+ModelSummary SummarizePreNorm(const PreNormConfig& cfg) {
+  ModelSummary s;
+  s.arch = cfg.arch;
+  s.vocab_size = cfg.vocab_size;
+  s.hidden_size = cfg.hidden_size;
+  s.n_layers = cfg.n_layers;
+  s.n_heads = cfg.n_heads;
+  s.n_kv_heads = cfg.n_kv_heads;
+  s.head_dim = cfg.head_dim;
+  s.ffn_size = cfg.ffn_size;
+  s.context_length = cfg.context_length;
+  s.norm_eps = cfg.norm_eps;
+  s.rope_theta = cfg.rope.theta;
+  s.rope_scaling = cfg.rope.scaling;
+  s.tied_embeddings = cfg.tied;
+  s.layers.assign(cfg.n_layers, LayerAttention{false, true});
+  return s;
+}
+
 namespace {
 
 class PreNormDecoder : public Model {
@@ -36,20 +55,7 @@ class PreNormDecoder : public Model {
       l.ffn_norm = t.Vector(LayerName(i, "ffn_norm.weight"), h);
       l.mlp.Bind(t, i, h, cfg.ffn_size);
     }
-    summary_.arch = cfg.arch;
-    summary_.vocab_size = cfg.vocab_size;
-    summary_.hidden_size = h;
-    summary_.n_layers = cfg.n_layers;
-    summary_.n_heads = cfg.n_heads;
-    summary_.n_kv_heads = cfg.n_kv_heads;
-    summary_.head_dim = cfg.head_dim;
-    summary_.ffn_size = cfg.ffn_size;
-    summary_.context_length = cfg.context_length;
-    summary_.norm_eps = cfg.norm_eps;
-    summary_.rope_theta = cfg.rope.theta;
-    summary_.rope_scaling = cfg.rope.scaling;
-    summary_.tied_embeddings = cfg.tied;
-    summary_.layers.assign(cfg.n_layers, LayerAttention{false, true});
+    summary_ = SummarizePreNorm(cfg);
   }
 
   const ModelSummary& summary() const override { return summary_; }

@@ -28,6 +28,7 @@ struct PreNormConfig {
 };
 
 std::unique_ptr<Model> MakePreNormDecoder(const PreNormConfig& cfg, const TensorTable& t);
+ModelSummary SummarizePreNorm(const PreNormConfig& cfg);
 
 // GGUF metadata common to both (the {arch}.* keys) and the config read back from it.
 void PreNormExportMetadata(const PreNormConfig& cfg, const ModelFiles& f, ExportPlan& plan);
