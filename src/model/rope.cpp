@@ -1,5 +1,6 @@
 #include "model/rope.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -86,13 +87,23 @@ Rope::Rope(const RopeConfig& config) : config_(config) {
 
 void Rope::Apply(float* x, int n_heads, int head_dim, int pos) const {
   const int half = config_.dim / 2;
+  if (config_.interleaved) {
+    std::vector<float> tmp(config_.dim);
+    for (int h = 0; h < n_heads; ++h) {
+      float* v = x + static_cast<size_t>(h) * head_dim;
+      for (int j = 0; j < half; ++j) {
+        tmp[j] = v[2 * j];
+        tmp[j + half] = v[2 * j + 1];
+      }
+      std::copy(tmp.begin(), tmp.end(), v);
+    }
+  }
   for (int j = 0; j < half; ++j) {
     const float angle = static_cast<float>(pos) * inv_freq_[j];
     const float c = std::cos(angle), s = std::sin(angle);
     for (int h = 0; h < n_heads; ++h) {
-      float* v = x + static_cast<size_t>(h) * head_dim;
-      float* a = config_.interleaved ? v + 2 * j : v + j;
-      float* b = config_.interleaved ? v + 2 * j + 1 : v + j + half;
+      float* a = x + static_cast<size_t>(h) * head_dim + j;
+      float* b = a + half;
       const float x0 = *a, x1 = *b;
       *a = x0 * c - x1 * s;
       *b = x1 * c + x0 * s;

@@ -15,8 +15,10 @@ struct RopeConfig {
   int dim = 0;                      // rotated dimensions (= head_dim for our architectures)
   std::vector<float> freq_factors;  // dim/2 divisors; empty means all 1
   std::string scaling = "none";     // description for inspect
-  // Rotated pairs: false = NeoX / rotate_half (j, j + dim/2), true = adjacent (2j, 2j + 1), the
-  // layout of llama GGUF files whose q/k rows were permuted by the converter.
+  // True for llama GGUF files, whose q/k rows the converter permuted so that rotated pairs are
+  // adjacent (2j, 2j + 1). Apply() then first gathers each head back into the HF order (pairs
+  // j, j + dim/2), so q and k, the cache and every sum after them are exactly as from the HF
+  // folder.
   bool interleaved = false;
 };
 
@@ -31,7 +33,8 @@ std::vector<float> Llama3FreqFactors(double theta, int dim, double factor, doubl
 class Rope {
  public:
   explicit Rope(const RopeConfig& config);
-  // Rotates n_heads vectors of head_dim floats (contiguous) for one position, in place.
+  // Rotates n_heads vectors of head_dim floats (contiguous) for one position, in place; the
+  // result is always in HF (rotate_half) order.
   void Apply(float* x, int n_heads, int head_dim, int pos) const;
   const RopeConfig& config() const { return config_; }
 
