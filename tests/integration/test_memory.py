@@ -1,0 +1,67 @@
+"""Loading maps the weights instead of copying them: after every page of a BF16 model has been
+touched, resident memory stays within the file size + 10% (for a safetensors folder and for the
+GGUF converted from it)."""
+import json
+import re
+import struct
+
+import numpy as np
+
+from conftest import run
+
+
+def write_bf16_model(folder, hidden=512, layers=10, vocab=32000, ffn=1536, heads=8, kv=2):
+    folder.mkdir()
+    hd = hidden // heads
+    cfg = {"model_type": "exaone4", "vocab_size": vocab, "hidden_size": hidden,
+           "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv,
+           "head_dim": hd, "intermediate_size": ffn, "max_position_embeddings": 4096,
+           "rms_norm_eps": 1e-5, "rope_theta": 1e6, "sliding_window": 256,
+           "sliding_window_pattern": 4, "tie_word_embeddings": True}
+    (folder / "config.json").write_text(json.dumps(cfg))
+    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden]}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        shapes.update({p + "self_attn.q_proj.weight": [heads * hd, hidden],
+                       p + "self_attn.k_proj.weight": [kv * hd, hidden],
+                       p + "self_attn.v_proj.weight": [kv * hd, hidden],
+                       p + "self_attn.o_proj.weight": [hidden, heads * hd],
+                       p + "self_attn.q_norm.weight": [hd], p + "self_attn.k_norm.weight": [hd],
+                       p + "post_attention_layernorm.weight": [hidden],
+                       p + "post_feedforward_layernorm.weight": [hidden],
+                       p + "mlp.gate_proj.weight": [ffn, hidden],
+                       p + "mlp.up_proj.weight": [ffn, hidden],
+                       p + "mlp.down_proj.weight": [hidden, ffn]})
+    rng = np.random.default_rng(0)
+    header, blobs, offset = {}, [], 0
+    for name, shape in shapes.items():
+        n = int(np.prod(shape))
+        values = rng.standard_normal(n, dtype=np.float32) * 0.02
+        blob = (values.view(np.uint32) >> 16).astype("<u2").tobytes()
+        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(folder / "model.safetensors", "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for b in blobs:
+            f.write(b)
+    return offset
+
+
+def resident_ratio(model):
+    out = run("inspect", model, "--load", "--no-tensors", "--no-metadata").stdout
+    m = re.search(r"resident after load: .* \(([\d.]+)% of file size\)", out)
+    assert m, out
+    print(out.splitlines()[-1])
+    return float(m.group(1)) / 100
+
+
+def test_resident_memory_stays_within_file_size(tmp_path):
+    size = write_bf16_model(tmp_path / "m")
+    assert size > 80 << 20  # large enough that the process's own few MiB do not dominate
+    assert resident_ratio(tmp_path / "m") <= 1.10
+    gguf = tmp_path / "m.gguf"
+    run("convert", tmp_path / "m", gguf, "--type", "bf16", "--quiet")
+    assert resident_ratio(gguf) <= 1.10
