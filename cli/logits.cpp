@@ -31,6 +31,11 @@ int LogitsCommand(int argc, char** argv) {
   model::LoadedModel m = model::LoadModel(args.positional()[0]);
   const int64_t vocab = m.model->summary().vocab_size;
   const int n = static_cast<int>(ids.size());
+  if (n > m.model->summary().context_length) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "--ids: " + std::to_string(n) + " tokens exceed the model's context length of " +
+                    std::to_string(m.model->summary().context_length));
+  }
   ThreadPool pool(threads);
   auto cache = m.model->NewSequence(n);
   std::vector<float> logits(static_cast<size_t>(n) * vocab);

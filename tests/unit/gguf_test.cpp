@@ -94,6 +94,17 @@ TEST(Gguf, RoundTripsEveryValueType) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(g.FindTensor("b")->data) % 32, 0u);
 }
 
+TEST(Gguf, ReadsVersion2) {
+  // v2 and v3 share the little-endian layout (v3 only allows big-endian files as well).
+  testing::TempDir dir;
+  std::string bytes = ReadTextFile(WriteSample(dir, 32));
+  bytes[4] = 2;
+  GgufContents g = ParseGguf(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "v2");
+  EXPECT_EQ(g.version, 2u);
+  EXPECT_EQ(g.Find("t.str")->str, "한국어 text");
+  EXPECT_EQ(g.tensors.size(), 2u);
+}
+
 TEST(Gguf, HonoursCustomAlignment) {
   testing::TempDir dir;
   GgufFile f(WriteSample(dir, 64));
