@@ -8,6 +8,25 @@
 
 namespace {
 
+// Messages quote names from files and requests; control characters in them must not break the
+// one-line error format.
+std::string OneLine(const char* msg) {
+  std::string out;
+  for (const char* p = msg; *p; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void PrintUsage(FILE* out) {
   std::fputs(
       "usage: exaone <command> [options]\n"
@@ -18,6 +37,8 @@ void PrintUsage(FILE* out) {
       "                     convert a Hugging Face folder to GGUF\n"
       "  logits MODEL --ids 1,2,3 --out FILE [--decode]\n"
       "                     write the logits of every position as float32 [tokens, vocab]\n"
+      "  tokenize MODEL [TEXT] [--json] [--decode]\n"
+      "                     text <-> token ids with the model's tokenizer (stdin without TEXT)\n"
       "\n"
       "MODEL is a GGUF file or a Hugging Face folder (config.json + safetensors).\n"
       "Run 'exaone <command> --help' for a command's options.\n",
@@ -36,11 +57,12 @@ int main(int argc, char** argv) {
     if (cmd == "inspect") return exaone::cli::InspectCommand(argc - 2, argv + 2);
     if (cmd == "convert") return exaone::cli::ConvertCommand(argc - 2, argv + 2);
     if (cmd == "logits") return exaone::cli::LogitsCommand(argc - 2, argv + 2);
+    if (cmd == "tokenize") return exaone::cli::TokenizeCommand(argc - 2, argv + 2);
     std::fprintf(stderr, "exaone: unknown command '%s'\n\n", cmd.c_str());
     PrintUsage(stderr);
     return 2;
   } catch (const exaone::Error& e) {
-    std::fprintf(stderr, "exaone %s: error: %s\n", cmd.c_str(), e.what());
+    std::fprintf(stderr, "exaone %s: error: %s\n", cmd.c_str(), OneLine(e.what()).c_str());
     return e.code() == exaone::ErrorCode::kInvalidArgument ? 2 : 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "exaone %s: error: out of memory\n", cmd.c_str());

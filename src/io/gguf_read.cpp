@@ -13,6 +13,10 @@ namespace {
 constexpr uint32_t kMaxDims = 4;   // GGML_MAX_DIMS
 constexpr int kMaxArrayDepth = 8;  // arrays of arrays nest at most this deep
 constexpr uint64_t kMaxStringBytes = 1ull << 30;
+// Array items across the whole file. Each costs about 100 bytes in memory however small it is
+// on disk, so a hostile file must not be able to ask for more than a few GiB; real tokenizer
+// arrays hold a few hundred thousand items.
+constexpr uint64_t kMaxArrayItems = 1ull << 25;
 
 class Cursor {
  public:
@@ -20,6 +24,15 @@ class Cursor {
       : data_(data), size_(size), what_(what) {}
 
   size_t pos() const { return pos_; }
+  // Counts array items against kMaxArrayItems.
+  void CountItems(uint64_t n, const std::string& key, size_t at) {
+    items_ += n;
+    if (items_ > kMaxArrayItems) {
+      Fail("key '" + key + "': metadata arrays hold more than " + std::to_string(kMaxArrayItems) +
+               " items in total",
+           at);
+    }
+  }
   size_t remaining() const { return size_ - pos_; }
 
   [[noreturn]] void Fail(const std::string& msg, size_t at) const {
@@ -59,6 +72,7 @@ class Cursor {
   const uint8_t* data_;
   size_t size_;
   size_t pos_ = 0;
+  uint64_t items_ = 0;
   const std::string& what_;
 };
 
@@ -150,6 +164,7 @@ GgufValue ReadValue(Cursor& c, GgufType type, const std::string& key, int depth)
                    " elements cannot fit in the " + std::to_string(c.remaining()) + " bytes left",
                at);
       }
+      c.CountItems(count, key, at);
       v.items.reserve(count);
       for (uint64_t k = 0; k < count; ++k) {
         v.items.push_back(ReadValue(c, v.elem_type, key, depth + 1));

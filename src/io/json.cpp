@@ -38,6 +38,12 @@ Json ParseJsonStrict(std::string_view text, const std::string& what) {
     throw Error(ErrorCode::kBadConfig,
                 what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " +
                     std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+  } catch (const Json::exception& e) {
+    // The parser also throws out_of_range (406) for a number too large for a double, e.g. 1e999.
+    std::string msg = e.what();
+    size_t end = msg.find("] ");
+    throw Error(ErrorCode::kBadConfig,
+                what + ": invalid JSON: " + (end == std::string::npos ? msg : msg.substr(end + 2)));
   }
   if (!duplicate.empty()) {
     throw Error(ErrorCode::kBadConfig, what + ": duplicate key \"" + duplicate + "\"");

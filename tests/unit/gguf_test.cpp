@@ -161,3 +161,36 @@ TEST(Gguf, ErrorsNameTheProblem) {
 
 }  // namespace
 }  // namespace exaone::io
+
+namespace exaone::io {
+namespace {
+
+TEST(Gguf, BoundsTheMemoryOfMetadataArrays) {
+  // 2^25 + 1 one-byte items: small on disk, ~100x larger once parsed, so it is refused.
+  const uint64_t n = (1ull << 25) + 1;
+  std::vector<uint8_t> b;
+  auto put = [&](const void* p, size_t len) {
+    b.insert(b.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + len);
+  };
+  const uint32_t version = 3, array = 9, u8 = 0;
+  const uint64_t tensors = 0, kvs = 1, key_len = 3;
+  put("GGUF", 4);
+  put(&version, 4);
+  put(&tensors, 8);
+  put(&kvs, 8);
+  put(&key_len, 8);
+  put("arr", 3);
+  put(&array, 4);
+  put(&u8, 4);
+  put(&n, 8);
+  b.resize(b.size() + n, 0);
+  try {
+    ParseGguf(b.data(), b.size(), "big");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("items in total"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace exaone::io

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (preset "fuzz") and runs each for SECONDS (default 60), seeded from
+# tests/bad_files and, when the release binary exists, a valid GGUF converted from a fixture.
+# Exits non-zero if any target reports a finding (crash, sanitizer report, leak, timeout, OOM);
+# the reproducer is left in build/fuzz/findings/<target>/.
+#
+# usage: scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
+  echo "usage: scripts/fuzz.sh [SECONDS]" >&2
+  exit 2
+fi
+
+scripts/build.sh fuzz
+
+out=build/fuzz
+corpus="$out/corpus"
+rm -rf "$corpus/gguf" "$corpus/safetensors"
+mkdir -p "$corpus/gguf" "$corpus/safetensors"
+
+# Seeds: the broken files (each one a path into a different check), plus a valid GGUF.
+seed() {  # seed DIR FILE: copy under a name derived from the path, so no two seeds collide
+  local name="${2#tests/}"
+  cp "$2" "$1/${name//\//_}"
+}
+while IFS= read -r -d '' f; do seed "$corpus/gguf" "$f"; done \
+  < <(find tests/bad_files -name '*.gguf' -type f -print0)
+while IFS= read -r -d '' f; do seed "$corpus/safetensors" "$f"; done \
+  < <(find tests/bad_files -name '*.safetensors' -type f -print0)
+if [ -x build/release/cli/exaone ]; then
+  if build/release/cli/exaone convert tests/fixtures/models/exaone4_hybrid "$out/valid.gguf" \
+    --type f16 >/dev/null 2>&1; then
+    cp "$out/valid.gguf" "$corpus/gguf/valid_exaone4_hybrid.gguf"
+  else
+    echo "fuzz: note: could not convert a valid GGUF seed with build/release/cli/exaone" >&2
+  fi
+fi
+
+status=0
+summary=()
+for target in gguf safetensors; do
+  bin="$out/fuzz/${target}_fuzz"
+  findings="$out/findings/$target"
+  log="$out/${target}_fuzz.log"
+  rm -rf "$findings"
+  mkdir -p "$findings"
+  seeds=$(find "$corpus/$target" -type f | wc -l)
+  echo "fuzz: running $target for ${seconds}s from $seeds seeds (log: $log)"
+  rc=0
+  # -fork would survive the first finding, but one finding is enough to fail; keep it simple.
+  "$bin" "$corpus/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+    -timeout=25 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+  artifacts=$(find "$findings" -type f | wc -l)
+  if [ "$rc" -ne 0 ] || [ "$artifacts" -ne 0 ]; then
+    status=1
+    what=$(grep -m1 -E 'ERROR: |runtime error|deadly signal|Test unit written' "$log" || true)
+    summary+=("$target: FAILED (exit $rc, ${execs:-?} execs, $artifacts artifact(s) in $findings): $what")
+  else
+    summary+=("$target: ok, ${execs:-?} execs in ${seconds}s, coverage ${cov:-?}, no findings")
+  fi
+done
+
+for line in "${summary[@]}"; do echo "fuzz: $line"; done
+exit "$status"
