@@ -6,5 +6,6 @@ namespace exaone::cli {
 int InspectCommand(int argc, char** argv);
 int ConvertCommand(int argc, char** argv);
 int LogitsCommand(int argc, char** argv);
+int TokenizeCommand(int argc, char** argv);
 
 }  // namespace exaone::cli
