@@ -32,9 +32,9 @@ int LogitsCommand(int argc, char** argv) {
   const int64_t vocab = m.model->summary().vocab_size;
   const int n = static_cast<int>(ids.size());
   if (n > m.model->summary().context_length) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "--ids: " + std::to_string(n) + " tokens exceed the model's context length of " +
-                    std::to_string(m.model->summary().context_length));
+    throw Error(ErrorCode::kInvalidArgument, "--ids: " + std::to_string(n) +
+                                                 " tokens exceed the model's context length of " +
+                                                 std::to_string(m.model->summary().context_length));
   }
   ThreadPool pool(threads);
   auto cache = m.model->NewSequence(n);
