@@ -7,14 +7,16 @@
 namespace exaone::tokenizer {
 namespace {
 
-constexpr size_t kCacheLimit = 1 << 18;   // words
-constexpr size_t kCacheWordBytes = 256;   // longer words are not cached
+constexpr size_t kCacheLimit = 1 << 18;  // words
+constexpr size_t kCacheWordBytes = 256;  // longer words are not cached
 
 uint64_t Key(int32_t a, int32_t b) {
   return static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32 | static_cast<uint32_t>(b);
 }
 
-size_t CharLen(uint8_t c) { return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1; }
+size_t CharLen(uint8_t c) {
+  return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
 
 }  // namespace
 
@@ -31,7 +33,10 @@ Bpe::Bpe(std::vector<std::string> vocab,
     const int32_t ia = TokenId(a), ib = TokenId(b), im = TokenId(a + b);
     if (ia < 0 || ib < 0 || im < 0) {
       throw Error(ErrorCode::kBadConfig, "merge " + std::to_string(r) + " (\"" + a + " " + b +
-                                             "\"): " + (ia < 0 ? a : ib < 0 ? b : a + b) +
+                                             "\"): " +
+                                             (ia < 0   ? a
+                                              : ib < 0 ? b
+                                                       : a + b) +
                                              " is not in the vocabulary");
     }
     merges_.emplace(Key(ia, ib), Merge{static_cast<int32_t>(r), im});  // first rank wins

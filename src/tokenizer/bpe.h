@@ -14,8 +14,8 @@ class Bpe {
  public:
   // `vocab[id]` is the token text ("" for unassigned ids); merges are (left, right) pairs of
   // token texts in rank order. Throws Error naming a merge whose parts are not in the vocab.
-  Bpe(std::vector<std::string> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-      bool ignore_merges);
+  Bpe(std::vector<std::string> vocab,
+      const std::vector<std::pair<std::string, std::string>>& merges, bool ignore_merges);
 
   // Appends the ids of one pre-token (already in the model's alphabet, e.g. byte-level text).
   // Symbols missing from the vocabulary are dropped, as tokenizers does without an unk token.

@@ -12,9 +12,53 @@ const char* const kGpt2Pattern =
 const char* const kLlama3Pattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
+namespace {
+
+// Unicode White_Space, which is what \s means to the Oniguruma engine Hugging Face tokenizers
+// uses. PCRE2 10.42 also counts U+180E (a format character since Unicode 6.3), so \s and \S are
+// spelled out before compiling.
+constexpr const char* kWhiteSpace =
+    R"(\t\n\x{0B}\f\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+
+std::string SpellOutWhitespace(const std::string& pattern) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char n = pattern[i + 1];
+      if (n == 's') {
+        out += in_class ? std::string(kWhiteSpace) : "[" + std::string(kWhiteSpace) + "]";
+      } else if (n == 'S' && !in_class) {
+        out += "[^" + std::string(kWhiteSpace) + "]";
+      } else if (n == 'S') {
+        throw Error(ErrorCode::kUnsupported, "pre-tokenizer regex: \\S inside a class");
+      } else {
+        out += c;
+        out += n;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];  // literal ]
+      continue;
+    }
+    if (c == ']' && in_class) in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 class Regex {
  public:
-  explicit Regex(const std::string& pattern) {
+  explicit Regex(const std::string& source) {
+    const std::string pattern = SpellOutWhitespace(source);
     int err = 0;
     PCRE2_SIZE offset = 0;
     code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
@@ -22,9 +66,9 @@ class Regex {
     if (!code_) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(err, msg, sizeof msg);
-      throw Error(ErrorCode::kBadConfig, "pre-tokenizer regex: " +
-                                             std::string(reinterpret_cast<char*>(msg)) +
-                                             " at offset " + std::to_string(offset));
+      throw Error(ErrorCode::kBadConfig,
+                  "pre-tokenizer regex: " + std::string(reinterpret_cast<char*>(msg)) +
+                      " at offset " + std::to_string(offset));
     }
     pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if refused
   }
@@ -54,8 +98,7 @@ class Regex {
   pcre2_code* code_ = nullptr;
 };
 
-SplitStep::SplitStep(const std::string& pattern, bool is_regex, SplitBehavior behavior,
-                     bool invert)
+SplitStep::SplitStep(const std::string& pattern, bool is_regex, SplitBehavior behavior, bool invert)
     : behavior_(behavior), invert_(invert) {
   if (is_regex) {
     regex_ = std::make_unique<Regex>(pattern);
@@ -158,30 +201,6 @@ void SplitStep::Apply(std::string_view text, std::vector<std::string_view>& out)
   }
 }
 
-namespace {
-
-void SplitDigits(std::string_view text, bool individual, std::vector<std::string_view>& out) {
-  size_t start = 0;
-  size_t i = 0;
-  auto is_digit = [&](size_t k) { return text[k] >= '0' && text[k] <= '9'; };
-  while (i < text.size()) {
-    if (is_digit(i)) {
-      if (i > start) out.push_back(text.substr(start, i - start));
-      size_t j = i + 1;
-      if (!individual) {
-        while (j < text.size() && is_digit(j)) ++j;
-      }
-      out.push_back(text.substr(i, j - i));
-      start = i = j;
-    } else {
-      ++i;
-    }
-  }
-  if (start < text.size()) out.push_back(text.substr(start));
-}
-
-}  // namespace
-
 void PreTokenizer::Apply(std::string_view text, std::vector<std::string_view>& pieces,
                          std::deque<std::string>& storage) const {
   pieces.clear();
@@ -191,20 +210,16 @@ void PreTokenizer::Apply(std::string_view text, std::vector<std::string_view>& p
   for (const Step& step : steps) {
     next.clear();
     for (std::string_view p : pieces) {
-      if (step.kind == Kind::kDigits) {
-        SplitDigits(p, step.individual_digits, next);
+      std::string_view src = p;
+      if (step.prefix_space && p[0] != ' ') {
+        std::string& prefixed = storage.emplace_back(1, ' ');
+        prefixed.append(p);
+        src = storage.back();
+      }
+      if (step.split) {
+        step.split->Apply(src, next);
       } else {
-        std::string_view src = p;
-        if (step.prefix_space && p[0] != ' ') {
-          std::string& prefixed = storage.emplace_back(1, ' ');
-          prefixed.append(p);
-          src = storage.back();
-        }
-        if (step.split) {
-          step.split->Apply(src, next);
-        } else {
-          next.push_back(src);
-        }
+        next.push_back(src);
       }
     }
     pieces.swap(next);

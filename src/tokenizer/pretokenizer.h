@@ -36,17 +36,14 @@ class SplitStep {
   bool invert_;
 };
 
-// A sequence of steps applied piece by piece, in order.
+// A sequence of steps applied piece by piece, in order. Digits is a Split on \p{N}.
 struct PreTokenizer {
-  enum class Kind { kSplit, kDigits };
   struct Step {
-    Kind kind;
-    std::unique_ptr<SplitStep> split;  // kSplit
-    bool individual_digits = false;    // kDigits
+    std::unique_ptr<SplitStep> split;  // null: no split (ByteLevel without its regex)
     bool prefix_space = false;         // ByteLevel add_prefix_space: " " before each piece
   };
   std::vector<Step> steps;
-  bool byte_level = false;        // pieces are mapped to byte-level characters before BPE
+  bool byte_level = false;  // pieces are mapped to byte-level characters before BPE
 
   // Splits `text` into pieces (views into `text` or into `storage`).
   void Apply(std::string_view text, std::vector<std::string_view>& pieces,

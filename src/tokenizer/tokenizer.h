@@ -60,8 +60,8 @@ class Tokenizer {
   std::unique_ptr<Bpe> bpe_;
   PreTokenizer pre_;
   bool nfc_ = false;
-  std::vector<AddedTokenSpec> added_;   // sorted by content length, longest first
-  std::vector<int32_t> special_ids_;    // sorted
+  std::vector<AddedTokenSpec> added_;             // sorted by content length, longest first
+  std::vector<int32_t> special_ids_;              // sorted
   std::vector<int32_t> prefix_ids_, suffix_ids_;  // post-processor: single sequence template
   // Added-token matching: for each first byte, the added tokens that start with it.
   std::vector<std::vector<uint32_t>> by_first_byte_;

@@ -31,7 +31,7 @@ SplitBehavior ParseBehavior(const io::JsonView& v) {
 }
 
 void AddByteLevel(PreTokenizer& pre, bool prefix_space, bool use_regex) {
-  PreTokenizer::Step s{PreTokenizer::Kind::kSplit, nullptr, false, prefix_space};
+  PreTokenizer::Step s{nullptr, prefix_space};
   if (use_regex) {
     s.split = std::make_unique<SplitStep>(kGpt2Pattern, true, SplitBehavior::kIsolated, false);
   }
@@ -49,11 +49,14 @@ void ParsePreTokenizer(const io::JsonView& v, PreTokenizer& pre) {
     AddByteLevel(pre, v.BoolOr("add_prefix_space", true), v.BoolOr("use_regex", true));
   } else if (type == "Split" || type == "Digits") {
     if (pre.byte_level) v.Fail(type + " after ByteLevel is not supported");
-    PreTokenizer::Step s{PreTokenizer::Kind::kDigits, nullptr, false, false};
+    PreTokenizer::Step s{nullptr, false};
     if (type == "Digits") {
-      s.individual_digits = v.BoolOr("individual_digits", false);
+      // ref: tokenizers pre_tokenizers/digits.rs splits on char::is_numeric (any \p{N}), each
+      // digit alone or runs of them.
+      const bool individual = v.BoolOr("individual_digits", false);
+      s.split = std::make_unique<SplitStep>(individual ? R"(\p{N})" : R"(\p{N}+)", true,
+                                            SplitBehavior::kIsolated, false);
     } else {
-      s.kind = PreTokenizer::Kind::kSplit;
       io::JsonView pattern = v.At("pattern");
       const bool is_regex = pattern.Has("Regex");
       const std::string p = is_regex ? pattern.String("Regex") : pattern.String("String");
@@ -342,7 +345,8 @@ std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const io::GgufContents& g, const 
   if (tokens.size() > (1u << 22)) throw fail("tokenizer.ggml.tokens", "too many tokens");
   std::vector<std::pair<std::string, std::string>> merges;
   merges.reserve(merge_lines.size());
-  for (const auto& m : merge_lines) merges.push_back(SplitMerge(m, what + ": tokenizer.ggml.merges"));
+  for (const auto& m : merge_lines)
+    merges.push_back(SplitMerge(m, what + ": tokenizer.ggml.merges"));
   auto t = std::unique_ptr<Tokenizer>(new Tokenizer());
   std::vector<AddedTokenSpec> added;
   std::vector<std::string> vocab = tokens;
@@ -363,16 +367,17 @@ std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const io::GgufContents& g, const 
     throw Error(e.code(), what + ": tokenizer.ggml.merges: " + e.what());
   }
   std::string pre = "default";
-  if (const io::GgufValue* p = g.Find("tokenizer.ggml.pre"); p && p->type == io::GgufType::kString) {
+  if (const io::GgufValue* p = g.Find("tokenizer.ggml.pre");
+      p && p->type == io::GgufType::kString) {
     pre = p->str;
   }
   if (pre == "exaone" || pre == "smollm") {
-    PreTokenizer::Step s{PreTokenizer::Kind::kSplit, nullptr, false, false};
+    PreTokenizer::Step s{nullptr, false};
     s.split = std::make_unique<SplitStep>(R"(\p{N})", true, SplitBehavior::kIsolated, false);
     t->pre_.steps.push_back(std::move(s));
     AddByteLevel(t->pre_, false, true);
   } else if (pre == "llama-bpe" || pre == "llama3") {
-    PreTokenizer::Step s{PreTokenizer::Kind::kSplit, nullptr, false, false};
+    PreTokenizer::Step s{nullptr, false};
     s.split = std::make_unique<SplitStep>(kLlama3Pattern, true, SplitBehavior::kIsolated, false);
     t->pre_.steps.push_back(std::move(s));
     AddByteLevel(t->pre_, false, false);
