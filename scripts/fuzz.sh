@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset "fuzz") and runs each for SECONDS (default 60), seeded from
-# tests/bad_files and, when the release binary exists, a valid GGUF converted from a fixture.
+# tests/bad_files and, when the release binary exists, a valid GGUF converted from a fixture; the
+# tokenizer target from corpus strings.
 # Exits non-zero if any target reports a finding (crash, sanitizer report, leak, timeout, OOM);
 # the reproducer is left in build/fuzz/findings/<target>/.
 #
@@ -17,8 +18,11 @@ scripts/build.sh fuzz
 
 out=build/fuzz
 corpus="$out/corpus"
-rm -rf "$corpus/gguf" "$corpus/safetensors"
-mkdir -p "$corpus/gguf" "$corpus/safetensors"
+targets=(gguf safetensors tokenizer)
+for t in "${targets[@]}"; do
+  rm -rf "${corpus:?}/$t"
+  mkdir -p "$corpus/$t"
+done
 
 # Seeds: the broken files (each one a path into a different check), plus a valid GGUF.
 seed() {  # seed DIR FILE: copy under a name derived from the path, so no two seeds collide
@@ -38,9 +42,13 @@ if [ -x build/release/cli/exaone ]; then
   fi
 fi
 
+# Tokenizer seeds: a few hundred corpus strings (first byte selects the tokenizer and flags).
+head -n 400 tests/fixtures/tokenizer/corpus.jsonl | awk -v dir="$corpus/tokenizer" \
+  '{ f = sprintf("%s/line%04d", dir, NR); printf "%c%s", 48 + NR % 8, $0 > f; close(f) }'
+
 status=0
 summary=()
-for target in gguf safetensors; do
+for target in "${targets[@]}"; do
   bin="$out/fuzz/${target}_fuzz"
   findings="$out/findings/$target"
   log="$out/${target}_fuzz.log"
