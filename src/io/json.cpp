@@ -1,7 +1,7 @@
 #include "io/json.h"
 
 #include <cmath>
-#include <set>
+#include <unordered_set>
 
 #include "base/error.h"
 #include "base/mapped_file.h"
@@ -10,7 +10,7 @@ namespace exaone::io {
 
 Json ParseJsonStrict(std::string_view text, const std::string& what) {
   // One set of keys per open object; a repeated key is an error rather than a silent overwrite.
-  std::vector<std::set<std::string>> keys;
+  std::vector<std::unordered_set<std::string>> keys;
   std::string duplicate;
   auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
     switch (event) {
@@ -53,6 +53,79 @@ Json ParseJsonStrict(std::string_view text, const std::string& what) {
 
 Json ReadJsonFile(const std::string& path) {
   return ParseJsonStrict(ReadTextFile(path), path);
+}
+
+namespace {
+
+// SAX handler accepting exactly one object whose values are integers.
+class StringIntSax : public nlohmann::json_sax<Json> {
+ public:
+  explicit StringIntSax(std::vector<std::pair<std::string, int64_t>>& out) : out_(out) {}
+  std::string error;
+
+  bool null() override { return Bad("null"); }
+  bool boolean(bool) override { return Bad("a boolean"); }
+  bool number_integer(number_integer_t v) override { return Value(v); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (v > static_cast<number_unsigned_t>(INT64_MAX)) return Bad("an integer out of range");
+    return Value(static_cast<int64_t>(v));
+  }
+  bool number_float(number_float_t, const string_t&) override { return Bad("a number"); }
+  bool string(string_t&) override { return Bad("a string"); }
+  bool binary(binary_t&) override { return Bad("binary"); }
+  bool start_object(std::size_t) override {
+    if (depth_++ != 0) return Bad("an object");
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (!seen_.insert(k).second) {
+      error = "duplicate key \"" + k + "\"";
+      return false;
+    }
+    key_ = k;
+    return true;
+  }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return Bad("an array"); }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t pos, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    std::string msg = e.what();
+    error = "invalid JSON at byte " + std::to_string(pos) + ": " + msg.substr(msg.find(':') + 2);
+    return false;
+  }
+
+ private:
+  bool Value(int64_t v) {
+    if (depth_ != 1) return Bad("a number outside the object");
+    out_.emplace_back(std::move(key_), v);
+    return true;
+  }
+  bool Bad(const char* what) {
+    error = depth_ == 0 ? std::string("expected an object, found ") + what
+                        : "$." + key_ + ": expected an integer, found " + what;
+    return false;
+  }
+  std::vector<std::pair<std::string, int64_t>>& out_;
+  std::unordered_set<std::string> seen_;
+  std::string key_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, int64_t>> ReadStringIntObject(const std::string& path) {
+  const std::string text = ReadTextFile(path);
+  std::vector<std::pair<std::string, int64_t>> out;
+  StringIntSax sax(out);
+  bool ok = false;
+  try {
+    ok = Json::sax_parse(text, &sax);
+  } catch (const Json::exception& e) {
+    sax.error = e.what();
+  }
+  if (!ok) throw Error(ErrorCode::kBadConfig, path + ": " + sax.error);
+  return out;
 }
 
 const char* JsonTypeName(const Json& j) {

@@ -97,8 +97,7 @@ std::optional<HfVocab> ReadHfVocab(const std::string& dir, int64_t vocab_size) {
       for (size_t i = 0; i < added.Size(); ++i) ReadAdded(v, added.At(i), added.At(i).Int("id"));
     }
   } else if (FileExists(vocab_json) && FileExists(merges_txt)) {
-    io::Json j = io::ReadJsonFile(vocab_json);
-    ReadVocabObject(v, io::JsonView(j, vocab_json));
+    for (auto& [token, id] : io::ReadStringIntObject(vocab_json)) Assign(v, id, token, vocab_json);
     std::ifstream in(merges_txt);
     std::string line;
     size_t line_no = 0;

@@ -266,15 +266,13 @@ std::unique_ptr<Tokenizer> Tokenizer::FromVocabMerges(const std::string& dir) {
   }
   // Vocabulary entries as vocab.json has them (added tokens are matched separately).
   std::vector<std::string> vocab;
-  {
-    io::Json j = io::ReadJsonFile(dir + "/vocab.json");
-    io::JsonView v(j, dir + "/vocab.json");
-    if (!v.json().is_object()) v.Fail("expected an object of token -> id");
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const int64_t id = CheckedId(v.At(it.key()), v.At(it.key()).Int());
-      if (static_cast<size_t>(id) >= vocab.size()) vocab.resize(id + 1);
-      vocab[id] = it.key();
+  for (auto& [token, id] : io::ReadStringIntObject(dir + "/vocab.json")) {
+    if (id < 0 || id >= (1 << 22)) {
+      throw Error(ErrorCode::kBadConfig,
+                  dir + "/vocab.json: token id " + std::to_string(id) + " out of range");
     }
+    if (static_cast<size_t>(id) >= vocab.size()) vocab.resize(id + 1);
+    vocab[id] = std::move(token);
   }
   auto t = std::unique_ptr<Tokenizer>(new Tokenizer());
   try {
