@@ -29,17 +29,24 @@ class KvCache {
   // Marks n positions as appended (after every layer has stored them).
   void Advance(int n) { n_past_ += n; }
   void Clear() { n_past_ = 0; }
+  // Whether the cache can go back to holding the first n positions (to reuse a shared prefix):
+  // always for global layers; for a sliding layer only while the ring still holds every
+  // position the next query will look at.
+  bool CanTruncate(int n) const;
+  void Truncate(int n);
 
   uint64_t bytes() const;
 
  private:
   struct Layer {
+    bool ring = false;  // sliding layer whose capacity is the window
     int capacity = 0;
     std::vector<float> k, v;  // [capacity, kv_dim], position p at slot p % capacity
   };
   std::vector<Layer> layers_;
   int kv_dim_;
   int n_ctx_;
+  int window_;
   int n_past_ = 0;
 };
 

@@ -41,10 +41,11 @@ class Model {
   std::unique_ptr<KvCache> NewSequence(int n_ctx) const;
 
   // Runs ids[0..n) at positions cache.n_past() .. +n, appends them to the cache and writes the
-  // logits of every position to logits [n, vocab]. Throws Error if the context would overflow
-  // or an id is out of range.
-  virtual void Forward(KvCache& cache, const int32_t* ids, int n, float* logits,
-                       ThreadPool& pool) const = 0;
+  // logits of every position to logits [n, vocab] (with `last_only`, just the last position's
+  // [vocab], which is all generation needs). Throws Error if the context would overflow or an
+  // id is out of range.
+  virtual void Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
+                       bool last_only = false) const = 0;
 
  protected:
   void CheckInputs(const KvCache& cache, const int32_t* ids, int n) const;

@@ -60,8 +60,8 @@ class PreNormDecoder : public Model {
 
   const ModelSummary& summary() const override { return summary_; }
 
-  void Forward(KvCache& cache, const int32_t* ids, int n, float* logits,
-               ThreadPool& pool) const override {
+  void Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
+               bool last_only) const override {
     CheckInputs(cache, ids, n);
     const size_t h = static_cast<size_t>(cfg_.hidden_size);
     const float eps = static_cast<float>(cfg_.norm_eps);
@@ -82,8 +82,10 @@ class PreNormDecoder : public Model {
       kernels::Add(x.data(), tmp.data(), x.size());
     }
     cache.Advance(n);
-    kernels::RmsNormRows(x.data(), final_norm_.data(), n, h, eps);
-    kernels::MatMul(x.data(), n, lm_head_, logits, pool);
+    const int first = last_only ? n - 1 : 0;
+    float* rows = x.data() + static_cast<size_t>(first) * h;
+    kernels::RmsNormRows(rows, final_norm_.data(), n - first, h, eps);
+    kernels::MatMul(rows, n - first, lm_head_, logits, pool);
   }
 
  private:
