@@ -7,5 +7,6 @@ int InspectCommand(int argc, char** argv);
 int ConvertCommand(int argc, char** argv);
 int LogitsCommand(int argc, char** argv);
 int TokenizeCommand(int argc, char** argv);
+int RunCommand(int argc, char** argv);
 
 }  // namespace exaone::cli

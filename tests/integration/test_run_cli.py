@@ -1,0 +1,65 @@
+"""`exaone run --raw-ids`: greedy generation equals transformers' generate(do_sample=False) token
+for token (72 new tokens; the hybrid model's window is 8), from the HF folder and from the
+converted GGUF; generation stops exactly at EOS; seeded sampling reproduces."""
+import json
+
+import pytest
+
+from conftest import FIXTURES, MODELS, run
+
+
+def reference(name):
+    return json.loads((FIXTURES / "reference" / f"{name}.generate.json").read_text())
+
+
+def generate(model, prompt, *extra):
+    r = run("run", model, "--raw-ids", ",".join(map(str, prompt)), "--json", *extra)
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_greedy_equals_transformers_generate(name, tmp_path):
+    ref = reference(name)
+    assert len(ref["tokens"]) >= 64
+    out = generate(FIXTURES / "models" / name, ref["prompt"], "-n", len(ref["tokens"]))
+    assert out["ids"] == ref["tokens"]
+    assert out["finish_reason"] == "length"
+    assert out["usage"] == {"prompt_tokens": len(ref["prompt"]),
+                            "completion_tokens": len(ref["tokens"])}
+    gguf = tmp_path / "m.gguf"
+    run("convert", FIXTURES / "models" / name, gguf, "--type", "f32", "--quiet")
+    assert generate(gguf, ref["prompt"], "-n", len(ref["tokens"]))["ids"] == ref["tokens"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_generation_stops_at_eos(name):
+    ref = reference(name)
+    case = ref["eos_case"]
+    if case is None:
+        pytest.skip("no greedy continuation of this model ends in EOS within 72 tokens")
+    out = generate(FIXTURES / "models" / name, case["prompt"], "-n", 72)
+    assert out["ids"] == case["tokens"] and out["ids"][-1] == ref["eos_token_id"]
+    assert out["finish_reason"] == "stop"
+    ignored = generate(FIXTURES / "models" / name, case["prompt"], "-n", 72, "--ignore-eos")
+    assert len(ignored["ids"]) == 72 and ignored["finish_reason"] == "length"
+
+
+def test_seeded_sampling_reproduces():
+    model = FIXTURES / "models" / "exaone4_hybrid"
+    args = ("-n", 40, "--temp", "1.0", "--top-p", "0.9", "--ignore-eos")
+    a = generate(model, [5, 6, 7], *args, "--seed", 11)["ids"]
+    b = generate(model, [5, 6, 7], *args, "--seed", 11)["ids"]
+    c = generate(model, [5, 6, 7], *args, "--seed", 12)["ids"]
+    assert a == b and a != c
+
+
+@pytest.mark.parametrize("bad,expect", [
+    (["--temp", "-1"], "--temp must be a number"),
+    (["--top-p", "1.5"], "--top-p must be a number"),
+    (["-n", "-3"], "-n must be an integer"),
+    (["-c", "4"], "does not fit the context"),
+])
+def test_bad_flags_are_clear_errors(bad, expect):
+    r = run("run", FIXTURES / "models" / "llama_tiny", "--raw-ids", "1,2,3,4,5", *bad, check=False)
+    assert r.returncode in (1, 2) and expect in r.stderr, r.stderr
+    assert len(r.stderr.splitlines()) == 1
