@@ -8,5 +8,6 @@ int ConvertCommand(int argc, char** argv);
 int LogitsCommand(int argc, char** argv);
 int TokenizeCommand(int argc, char** argv);
 int RunCommand(int argc, char** argv);
+int BenchCommand(int argc, char** argv);
 
 }  // namespace exaone::cli

@@ -33,6 +33,7 @@ void PrintUsage(FILE* out) {
       "\n"
       "commands:\n"
       "  run MODEL          chat, one-shot prompts (-p), or generation from raw ids (--raw-ids)\n"
+      "  bench MODEL        prompt-processing and generation tokens/s (llama-bench fields)\n"
       "  inspect MODEL      show architecture, hyper-parameters, tensors and memory estimates\n"
       "  convert HF_DIR OUT.gguf --type f32|f16|bf16\n"
       "                     convert a Hugging Face folder to GGUF\n"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     if (cmd == "logits") return exaone::cli::LogitsCommand(argc - 2, argv + 2);
     if (cmd == "tokenize") return exaone::cli::TokenizeCommand(argc - 2, argv + 2);
     if (cmd == "run") return exaone::cli::RunCommand(argc - 2, argv + 2);
+    if (cmd == "bench") return exaone::cli::BenchCommand(argc - 2, argv + 2);
     std::fprintf(stderr, "exaone: unknown command '%s'\n\n", cmd.c_str());
     PrintUsage(stderr);
     return 2;
