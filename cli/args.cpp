@@ -28,7 +28,7 @@ Args::Args(int argc, char** argv, const std::set<std::string>& flags,
           if (i + 1 >= argc) throw Error(ErrorCode::kInvalidArgument, a + " needs a value");
           value = argv[++i];
         }
-        options_[a] = value;
+        options_[a].push_back(value);
       } else {
         throw Error(ErrorCode::kInvalidArgument, "unknown option " + a);
       }
@@ -41,7 +41,12 @@ Args::Args(int argc, char** argv, const std::set<std::string>& flags,
 std::optional<std::string> Args::Option(const std::string& name) const {
   auto it = options_.find(name);
   if (it == options_.end()) return std::nullopt;
-  return it->second;
+  return it->second.back();
+}
+
+std::vector<std::string> Args::Options(const std::string& name) const {
+  auto it = options_.find(name);
+  return it == options_.end() ? std::vector<std::string>{} : it->second;
 }
 
 int64_t Args::IntOption(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const {

@@ -19,7 +19,8 @@ class Args {
 
   const std::vector<std::string>& positional() const { return positional_; }
   bool Flag(const std::string& name) const { return flags_.count(name) > 0; }
-  std::optional<std::string> Option(const std::string& name) const;
+  std::optional<std::string> Option(const std::string& name) const;  // the last one given
+  std::vector<std::string> Options(const std::string& name) const;   // every one, in order
   int64_t IntOption(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const;
   // Requires exactly `n` positional arguments, named in `usage` for the error.
   void ExpectPositional(size_t min, size_t max, const std::string& usage) const;
@@ -27,7 +28,7 @@ class Args {
  private:
   std::vector<std::string> positional_;
   std::set<std::string> flags_;
-  std::map<std::string, std::string> options_;
+  std::map<std::string, std::vector<std::string>> options_;
 };
 
 // Parses "1,2,3" into ids; throws Error naming the bad element.

@@ -15,6 +15,7 @@
 #include "args.h"
 #include "base/error.h"
 #include "commands.h"
+#include "hub/hub.h"
 #include "runtime/engine.h"
 
 namespace exaone::cli {
@@ -96,7 +97,8 @@ int BenchCommand(int argc, char** argv) {
   for (int64_t t : threads) {
     if (t < 1 || t > 1024) throw Error(ErrorCode::kInvalidArgument, "-t must be in [1, 1024]");
   }
-  auto engine = runtime::Engine::Load(args.positional()[0], 1);
+  const std::string model_path = hub::ResolveModel(args.positional()[0], hub::PullOptions{});
+  auto engine = runtime::Engine::Load(model_path, 1);
   uint64_t params = 0;
   for (const auto& t : engine->model.tensors->all()) params += t.elements();
   const std::string type = ModelType(*engine, params);

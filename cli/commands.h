@@ -9,5 +9,7 @@ int LogitsCommand(int argc, char** argv);
 int TokenizeCommand(int argc, char** argv);
 int RunCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
+int PullCommand(int argc, char** argv);
+int TemplateCommand(int argc, char** argv);
 
 }  // namespace exaone::cli

@@ -41,6 +41,7 @@ void PrintUsage(FILE* out) {
       "                     write the logits of every position as float32 [tokens, vocab]\n"
       "  tokenize MODEL [TEXT] [--json] [--decode]\n"
       "                     text <-> token ids with the model's tokenizer (stdin without TEXT)\n"
+      "  pull REPO[:QUANT]  download a model from the Hugging Face hub into its cache\n"
       "\n"
       "MODEL is a GGUF file or a Hugging Face folder (config.json + safetensors).\n"
       "Run 'exaone <command> --help' for a command's options.\n",
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
     if (cmd == "tokenize") return exaone::cli::TokenizeCommand(argc - 2, argv + 2);
     if (cmd == "run") return exaone::cli::RunCommand(argc - 2, argv + 2);
     if (cmd == "bench") return exaone::cli::BenchCommand(argc - 2, argv + 2);
+    if (cmd == "pull") return exaone::cli::PullCommand(argc - 2, argv + 2);
+    if (cmd == "template") return exaone::cli::TemplateCommand(argc - 2, argv + 2);
     std::fprintf(stderr, "exaone: unknown command '%s'\n\n", cmd.c_str());
     PrintUsage(stderr);
     return 2;

@@ -2,12 +2,19 @@
 //
 // Stable interface: `exaone run MODEL --raw-ids 1,2,3 --json` prints {"ids": [...], ...} with
 // the generated ids (no chat template, no BOS added).
+#include <unistd.h>
+
 #include <cstdio>
+#include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "args.h"
 #include "base/error.h"
+#include "chat.h"
 #include "commands.h"
+#include "hub/hub.h"
 #include "runtime/engine.h"
 #include "runtime/session.h"
 #include "sampling_flags.h"
@@ -16,9 +23,10 @@ namespace exaone::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "exaone run MODEL [--raw-ids 1,2,3] [-p PROMPT] [--json] [-n N] [-c CTX] [-t THREADS]\n"
-    "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]\n"
-    "       [--ignore-eos]";
+    "exaone run MODEL [-p PROMPT] [--think | --no-think] [--system TEXT] [--json]\n"
+    "       [--raw-ids 1,2,3] [-n N] [-c CTX] [-t THREADS] [--verbose-prompt] [--ignore-eos]\n"
+    "       [--stop TEXT]... [--truncate]\n"
+    "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]";
 
 nlohmann::json ResultJson(const runtime::GenerationResult& r) {
   return {{"ids", r.tokens},
@@ -69,14 +77,37 @@ int RunRawIds(runtime::Engine& e, const Args& args, const std::vector<int32_t>& 
   return 0;
 }
 
+// Reads every page of the weights once, with a progress bar on a terminal, so the first answer
+// is not slowed by page faults and a slow disk shows as loading, not as a slow model.
+void LoadWeights(const runtime::Engine& e) {
+  const bool show = isatty(STDERR_FILENO);
+  uint64_t total = 0, done = 0, next_report = 0;
+  for (const auto& t : e.model.tensors->all()) total += t.nbytes;
+  volatile uint8_t sink = 0;
+  for (const auto& t : e.model.tensors->all()) {
+    for (uint64_t off = 0; off < t.nbytes; off += 4096) sink = sink + t.data[off];
+    done += t.nbytes;
+    if (show && (done >= next_report || done == total)) {
+      std::fprintf(stderr, "\rloading weights %3d%% (%s of %s)",
+                   total ? static_cast<int>(100 * done / total) : 100, HumanBytes(done).c_str(),
+                   HumanBytes(total).c_str());
+      next_report = done + (total / 50 + 1);
+    }
+  }
+  if (show) std::fprintf(stderr, "\r\x1b[K");
+}
+
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
   std::set<std::string> options = SamplingOptionNames();
-  for (const char* o : {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system"}) {
+  for (const char* o : {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop"}) {
     options.insert(o);
   }
-  Args args(argc, argv, {"--json", "--ignore-eos", "--help", "--think", "--no-think"}, options);
+  Args args(argc, argv,
+            {"--json", "--ignore-eos", "--help", "--think", "--no-think", "--verbose-prompt",
+             "--truncate"},
+            options);
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
     return 0;
@@ -84,17 +115,41 @@ int RunCommand(int argc, char** argv) {
   args.ExpectPositional(1, 1, kUsage);
   int threads = static_cast<int>(args.IntOption("-t", DefaultThreadCount(), 1, 1024));
   threads = static_cast<int>(args.IntOption("--threads", threads, 1, 1024));
-  auto engine = runtime::Engine::Load(args.positional()[0], threads);
+  // MODEL may be a repo reference (org/name[:QUANT]) resolved through the local cache.
+  const std::string model_path = hub::ResolveModel(args.positional()[0], hub::PullOptions{});
+  auto engine = runtime::Engine::Load(model_path, threads);
+  LoadWeights(*engine);
 
   runtime::GenerationOptions gen;
   gen.max_tokens = static_cast<int>(args.IntOption("-n", 256, 0, 1 << 24));
   if (!args.Flag("--ignore-eos")) gen.stop_ids = engine->eos_ids;
+  gen.stop = args.Options("--stop");
+  gen.truncate_prompt = args.Flag("--truncate");
   if (auto raw = args.Option("--raw-ids")) {
     // Raw ids: no template, greedy unless sampling flags say otherwise.
     ApplySamplingFlags(args, gen.sampling);
     return RunRawIds(*engine, args, ParseIdList(*raw), gen);
   }
-  throw Error(ErrorCode::kUnsupported, "chat mode needs the chat template engine (not built in)");
+  ChatOptions chat;
+  chat.thinking = args.Flag("--think") && !args.Flag("--no-think");
+  chat.system = args.Option("--system").value_or("");
+  chat.json = args.Flag("--json");
+  chat.verbose_prompt = args.Flag("--verbose-prompt");
+  chat.n_ctx = static_cast<int>(
+      args.IntOption("-c", std::min<int64_t>(engine->summary().context_length, 4096), 1, 1 << 24));
+  chat.gen = gen;
+  chat.gen.max_tokens = static_cast<int>(args.IntOption("-n", 4096, 0, 1 << 24));
+  for (const auto& name : SamplingOptionNames())
+    chat.sampling_given |= args.Option(name).has_value();
+  ApplySamplingFlags(args, chat.user_sampling);
+  if (!chat.sampling_given) chat.user_sampling.seed = std::random_device{}();
+  if (auto prompt = args.Option("-p")) return ChatOnce(*engine, model_path, chat, *prompt);
+  if (!isatty(STDIN_FILENO)) {
+    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return ChatOnce(*engine, model_path, chat, text);
+  }
+  return ChatInteractive(*engine, model_path, chat);
 }
 
 }  // namespace exaone::cli

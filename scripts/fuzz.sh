@@ -18,7 +18,7 @@ scripts/build.sh fuzz
 
 out=build/fuzz
 corpus="$out/corpus"
-targets=(gguf safetensors tokenizer)
+targets=(gguf safetensors tokenizer template)
 for t in "${targets[@]}"; do
   rm -rf "${corpus:?}/$t"
   mkdir -p "$corpus/$t"
@@ -45,6 +45,20 @@ fi
 # Tokenizer seeds: a few hundred corpus strings (first byte selects the tokenizer and flags).
 head -n 400 tests/fixtures/tokenizer/corpus.jsonl | awk -v dir="$corpus/tokenizer" \
   '{ f = sprintf("%s/line%04d", dir, NR); printf "%c%s", 48 + NR % 8, $0 > f; close(f) }'
+
+# Template seeds: our ChatML template, EXAONE's templates when ../shared has them, and the
+# engine fixture's templates, one file each.
+cp tests/fixtures/templates/chatml.jinja "$corpus/template/chatml.jinja"
+for f in ../shared/exaone/templates/*.jinja; do
+  [ -f "$f" ] && cp "$f" "$corpus/template/$(basename "$f")"
+done
+python3 - "$corpus/template" <<'PY'
+import json, sys
+with open("tests/fixtures/templates/engine.jsonl") as f:
+    for i, line in enumerate(f):
+        with open(f"{sys.argv[1]}/engine{i:04d}.jinja", "w") as out:
+            out.write(json.loads(line)["source"])
+PY
 
 status=0
 summary=()

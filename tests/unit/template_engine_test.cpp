@@ -165,8 +165,9 @@ TEST(TemplateEngine, HostileTemplatesHitLimitsNotCrashes) {
                             .what())
                 .find("nested too deeply"),
             std::string::npos);
-  ErrorOf("{% set ns = namespace(t=()) %}{% for i in range(5000) %}{% set ns.t = (ns.t,) %}"
-          "{% endfor %}{{ {ns.t: 1} }}");
+  ErrorOf(
+      "{% set ns = namespace(t=()) %}{% for i in range(5000) %}{% set ns.t = (ns.t,) %}"
+      "{% endfor %}{{ {ns.t: 1} }}");
 }
 
 TEST(TemplateEngine, RejectsInvalidUtf8Templates) {
