@@ -22,8 +22,10 @@
 namespace exaone::cli {
 namespace {
 
+constexpr const char* kDefaultModel = "LGAI-EXAONE/EXAONE-4.0-1.2B-GGUF:Q4_K_M";
+
 constexpr const char* kUsage =
-    "exaone run MODEL [-p PROMPT] [--think | --no-think] [--system TEXT] [--json]\n"
+    "exaone run [MODEL] [-p PROMPT] [--think | --no-think] [--system TEXT] [--json]\n"
     "       [--raw-ids 1,2,3] [-n N] [-c CTX] [-t THREADS] [--verbose-prompt] [--ignore-eos]\n"
     "       [--stop TEXT]... [--truncate]\n"
     "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]";
@@ -112,11 +114,17 @@ int RunCommand(int argc, char** argv) {
     std::printf("usage: %s\n", kUsage);
     return 0;
   }
-  args.ExpectPositional(1, 1, kUsage);
+  args.ExpectPositional(0, 1, kUsage);
   int threads = static_cast<int>(args.IntOption("-t", DefaultThreadCount(), 1, 1024));
   threads = static_cast<int>(args.IntOption("--threads", threads, 1, 1024));
   // MODEL may be a repo reference (org/name[:QUANT]) resolved through the local cache.
-  const std::string model_path = hub::ResolveModel(args.positional()[0], hub::PullOptions{});
+  // Without MODEL: the default EXAONE 4.0 1.2B from the cache, pulled on first use (offline,
+  // ResolveModel's error says how to pass a local file instead).
+  const std::string model_arg =
+      args.positional().empty() ? std::string(kDefaultModel) : args.positional()[0];
+  if (args.positional().empty())
+    std::fprintf(stderr, "using the default model %s\n", kDefaultModel);
+  const std::string model_path = hub::ResolveModel(model_arg, hub::PullOptions{});
   auto engine = runtime::Engine::Load(model_path, threads);
   LoadWeights(*engine);
 

@@ -63,3 +63,15 @@ def test_bad_flags_are_clear_errors(bad, expect):
     r = run("run", FIXTURES / "models" / "llama_tiny", "--raw-ids", "1,2,3,4,5", *bad, check=False)
     assert r.returncode in (1, 2) and expect in r.stderr, r.stderr
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_without_model_uses_the_default_and_says_how_offline(tmp_path):
+    import os
+    import subprocess
+    from conftest import exaone_bin
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    r = subprocess.run([exaone_bin(), "run", "-p", "hi"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 1
+    assert "LGAI-EXAONE/EXAONE-4.0-1.2B-GGUF:Q4_K_M" in r.stderr
+    assert "pass a local .gguf file or model folder" in r.stderr
