@@ -368,6 +368,10 @@ ENGINE_CASES = [
     "{#- comment -#}\n\n  text",
     "a {#+ x #}\n b",
     "{% if true %}  {% endif %}|\n{% if true %}\n{% endif %}|",
+    # lstrip_blocks takes any Unicode whitespace; newlines are only \n, \r\n and \r.
+    "a\n \u3000{% if true %}b{% endif %}|a\n \x0b\x0c{% if true %}c{% endif %}|"
+    "x\u2028 {% if true %}y{% endif %}|\u2028 {% if true %}z{% endif %}",
+    "{% if true %}\n  \u3000{% set q = 1 %}x\u0085{% endif %}\x1c\n",
     # Literals and Python printing.
     "{{ [1, 'a', 2.5, none, true, false, None, True] }}",
     "{{ {'a': 1, 'b': [1, 2], 3: 'x', none: (1,)} }}",

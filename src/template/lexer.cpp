@@ -149,8 +149,12 @@ class Lexer {
       const size_t nl = text.rfind('\n');
       const size_t l_pos = nl == std::string_view::npos ? 0 : nl + 1;
       if (l_pos > 0 || line_starting) {
-        const std::string_view tail = text.substr(l_pos);
-        if (tail.find_first_not_of(" \t") == std::string_view::npos) text = text.substr(0, l_pos);
+        // ref: jinja2 3.1 lexer: whitespace_re.fullmatch(text, l_pos), i.e. \s+ (any Unicode
+        // whitespace, at least one character) between the line start and the tag.
+        const std::u32string tail = ToU32(text.substr(l_pos));
+        if (!tail.empty() && std::all_of(tail.begin(), tail.end(), IsPySpace)) {
+          text = text.substr(0, l_pos);
+        }
       }
     }
     if (!text.empty()) Emit(TokenType::kData, std::string(text), begin);

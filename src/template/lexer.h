@@ -4,7 +4,7 @@
 // The whitespace rules, which decide most of a chat template's output bytes:
 // - "\r\n" and "\r" become "\n", and one trailing newline of the source is dropped.
 // - {%- / {{- / {#- strip all whitespace before the tag; -%} / -}} / -#} all whitespace after it.
-// - lstrip_blocks: spaces and tabs between a line start and {% or {# are removed (not before {{),
+// - lstrip_blocks: whitespace between a line start and {% or {# is removed (not before {{),
 //   unless the tag opens with {%+.
 // - trim_blocks: one newline directly after %} or #} is removed, unless the tag closes with +%}.
 #pragma once

@@ -105,7 +105,8 @@ class Value {
 struct ListObj {
   std::vector<Value> items;
   // How deeply lists, tuples and dicts nest inside this one (1 when none do). Value::Seq refuses
-  // to build anything deeper than kMaxNesting, so recursive algorithms and destructors stay shallow.
+  // to build anything deeper than kMaxNesting, so recursive algorithms and destructors stay
+  // shallow.
   int depth = 1;
   SeqFlavor flavor = SeqFlavor::kPlain;
   int64_t range_start = 0, range_stop = 0, range_step = 1;  // kRange, for repr()
