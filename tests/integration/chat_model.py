@@ -2,11 +2,10 @@
 BPE tokenizer (tests/fixtures/tokenizer/digits_style) with EXAONE 4.0's role, think and tool
 tokens added, and EXAONE 4.0's chat template from ../shared (when present)."""
 import json
-import struct
 
 import numpy as np
 
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES, SHARED, exaone4_shapes, write_safetensors
 
 ADDED = [("[|system|]", True), ("[|user|]", True), ("[|assistant|]", True), ("[|tool|]", True),
          ("[|endofturn|]", True), ("<think>", False), ("</think>", False),
@@ -46,28 +45,10 @@ def make_chat_model(folder, template=None, hidden=32, layers=2):
         "sliding_window": None, "tie_word_embeddings": True,
         "eos_token_id": ids["[|endofturn|]"], "bos_token_id": 1, "pad_token_id": 0}))
     rng = np.random.default_rng(0)
-    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden]}
-    for i in range(layers):
-        p = f"model.layers.{i}."
-        shapes.update({p + "self_attn.q_proj.weight": [heads * hd, hidden],
-                       p + "self_attn.k_proj.weight": [kv * hd, hidden],
-                       p + "self_attn.v_proj.weight": [kv * hd, hidden],
-                       p + "self_attn.o_proj.weight": [hidden, heads * hd],
-                       p + "self_attn.q_norm.weight": [hd], p + "self_attn.k_norm.weight": [hd],
-                       p + "post_attention_layernorm.weight": [hidden],
-                       p + "post_feedforward_layernorm.weight": [hidden],
-                       p + "mlp.gate_proj.weight": [ffn, hidden],
-                       p + "mlp.up_proj.weight": [ffn, hidden],
-                       p + "mlp.down_proj.weight": [hidden, ffn]})
-    header, blobs, offset = {}, [], 0
-    for name, shape in shapes.items():
+    arrays = {}
+    for name, shape in exaone4_shapes(vocab, hidden, layers, heads, kv, hd, ffn).items():
         a = (rng.standard_normal(int(np.prod(shape))) * (0.3 if len(shape) == 2 else 0.1) +
              (1.0 if len(shape) == 1 else 0.0)).astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + len(a)]}
-        blobs.append(a)
-        offset += len(a)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(folder / "model.safetensors", "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+        arrays[name] = ("F32", shape, a)
+    write_safetensors(folder / "model.safetensors", arrays)
     return ids

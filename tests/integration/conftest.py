@@ -68,6 +68,39 @@ def read_safetensors(folder):
     return tensors, dtypes
 
 
+def exaone4_shapes(vocab, hidden, layers, heads, kv, hd, ffn):
+    """Tensor names and shapes of an EXAONE 4.0 checkpoint with tied embeddings."""
+    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden]}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        shapes.update({p + "self_attn.q_proj.weight": [heads * hd, hidden],
+                       p + "self_attn.k_proj.weight": [kv * hd, hidden],
+                       p + "self_attn.v_proj.weight": [kv * hd, hidden],
+                       p + "self_attn.o_proj.weight": [hidden, heads * hd],
+                       p + "self_attn.q_norm.weight": [hd], p + "self_attn.k_norm.weight": [hd],
+                       p + "post_attention_layernorm.weight": [hidden],
+                       p + "post_feedforward_layernorm.weight": [hidden],
+                       p + "mlp.gate_proj.weight": [ffn, hidden],
+                       p + "mlp.up_proj.weight": [ffn, hidden],
+                       p + "mlp.down_proj.weight": [hidden, ffn]})
+    return shapes
+
+
+def write_safetensors(path, arrays):
+    """Writes {name: (dtype, shape, little-endian bytes)} as a safetensors file."""
+    header, offset = {}, 0
+    for name, (dtype, shape, blob) in arrays.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(blob)]}
+        offset += len(blob)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for _, _, blob in arrays.values():
+            f.write(blob)
+    return offset
+
+
 @pytest.fixture(scope="session", autouse=True)
 def binary_exists():
     if not Path(exaone_bin()).exists():

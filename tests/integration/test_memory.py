@@ -4,12 +4,11 @@ GGUF converted from it)."""
 import json
 import os
 import re
-import struct
 
 import numpy as np
 import pytest
 
-from conftest import run
+from conftest import exaone4_shapes, run, write_safetensors
 
 
 def write_bf16_model(folder, hidden=512, layers=10, vocab=32000, ffn=1536, heads=8, kv=2):
@@ -21,35 +20,12 @@ def write_bf16_model(folder, hidden=512, layers=10, vocab=32000, ffn=1536, heads
            "rms_norm_eps": 1e-5, "rope_theta": 1e6, "sliding_window": 256,
            "sliding_window_pattern": 4, "tie_word_embeddings": True}
     (folder / "config.json").write_text(json.dumps(cfg))
-    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden]}
-    for i in range(layers):
-        p = f"model.layers.{i}."
-        shapes.update({p + "self_attn.q_proj.weight": [heads * hd, hidden],
-                       p + "self_attn.k_proj.weight": [kv * hd, hidden],
-                       p + "self_attn.v_proj.weight": [kv * hd, hidden],
-                       p + "self_attn.o_proj.weight": [hidden, heads * hd],
-                       p + "self_attn.q_norm.weight": [hd], p + "self_attn.k_norm.weight": [hd],
-                       p + "post_attention_layernorm.weight": [hidden],
-                       p + "post_feedforward_layernorm.weight": [hidden],
-                       p + "mlp.gate_proj.weight": [ffn, hidden],
-                       p + "mlp.up_proj.weight": [ffn, hidden],
-                       p + "mlp.down_proj.weight": [hidden, ffn]})
     rng = np.random.default_rng(0)
-    header, blobs, offset = {}, [], 0
-    for name, shape in shapes.items():
-        n = int(np.prod(shape))
-        values = rng.standard_normal(n, dtype=np.float32) * 0.02
-        blob = (values.view(np.uint32) >> 16).astype("<u2").tobytes()
-        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(folder / "model.safetensors", "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h)
-        for b in blobs:
-            f.write(b)
-    return offset
+    arrays = {}
+    for name, shape in exaone4_shapes(vocab, hidden, layers, heads, kv, hd, ffn).items():
+        values = rng.standard_normal(int(np.prod(shape)), dtype=np.float32) * 0.02
+        arrays[name] = ("BF16", shape, (values.view(np.uint32) >> 16).astype("<u2").tobytes())
+    return write_safetensors(folder / "model.safetensors", arrays)
 
 
 def resident_ratio(model):
