@@ -1,0 +1,9 @@
+#include "kernels/quant/kernels.h"
+
+namespace exaone::kernels::quant::scalar {
+
+const WeightKernels* KQuantKernels(DType) {
+  return nullptr;
+}
+
+}  // namespace exaone::kernels::quant::scalar

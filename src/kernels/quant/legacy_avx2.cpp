@@ -1,0 +1,9 @@
+#include "kernels/quant/kernels.h"
+
+namespace exaone::kernels::quant::avx2 {
+
+const WeightKernels* LegacyKernels(DType) {
+  return nullptr;
+}
+
+}  // namespace exaone::kernels::quant::avx2
