@@ -104,4 +104,12 @@ std::string HumanBytes(uint64_t bytes) {
   return buf;
 }
 
+std::optional<DType> CacheTypeOption(const Args& args) {
+  auto v = args.Option("--cache-type");
+  if (!v) return std::nullopt;
+  if (*v == "f32" || *v == "F32") return DType::kF32;
+  if (*v == "f16" || *v == "F16") return DType::kF16;
+  throw Error(ErrorCode::kInvalidArgument, "--cache-type: expected f32 or f16, got '" + *v + "'");
+}
+
 }  // namespace exaone::cli

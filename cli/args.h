@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/dtype.h"
+
 namespace exaone::cli {
 
 class Args {
@@ -30,6 +32,9 @@ class Args {
   std::set<std::string> flags_;
   std::map<std::string, std::vector<std::string>> options_;
 };
+
+// --cache-type f32|f16 when given (throws a usage error for anything else).
+std::optional<DType> CacheTypeOption(const Args& args);
 
 // Parses "1,2,3" into ids; throws Error naming the bad element.
 std::vector<int32_t> ParseIdList(const std::string& s);

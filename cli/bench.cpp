@@ -22,7 +22,8 @@ namespace exaone::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "exaone bench MODEL [-p 512] [-n 128] [-d 0] [-r 3] [-t N[,N...]] [--json]";
+    "exaone bench MODEL [-p 512] [-n 128] [-d 0] [-r 3] [-t N[,N...]] [--cache-type f32|f16] "
+    "[--json]";
 
 std::vector<int64_t> IntList(const Args& args, const std::string& name, int64_t fallback) {
   auto v = args.Option(name);
@@ -38,11 +39,12 @@ struct Test {
 };
 
 // One run of a test on a fresh sequence; returns the timed seconds.
-double RunOnce(const runtime::Engine& e, ThreadPool& pool, const Test& t, std::mt19937& rng) {
+double RunOnce(const runtime::Engine& e, ThreadPool& pool, const Test& t, std::mt19937& rng,
+               std::optional<DType> cache_type) {
   const model::Model& m = *e.model.model;
   const int vocab = static_cast<int>(m.summary().vocab_size);
   std::uniform_int_distribution<int32_t> pick(0, vocab - 1);
-  auto cache = m.NewSequence(t.n_depth + t.n_prompt + t.n_gen + 1);
+  auto cache = m.NewSequence(t.n_depth + t.n_prompt + t.n_gen + 1, cache_type);
   std::vector<float> logits(vocab);
   constexpr int kBatch = 512;
   auto feed = [&](int n) {
@@ -82,7 +84,7 @@ std::string ModelType(const runtime::Engine& e, uint64_t params) {
 }  // namespace
 
 int BenchCommand(int argc, char** argv) {
-  Args args(argc, argv, {"--json", "--help"}, {"-p", "-n", "-d", "-r", "-t", "-o"});
+  Args args(argc, argv, {"--json", "--help"}, {"-p", "-n", "-d", "-r", "-t", "-o", "--cache-type"});
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
     return 0;
@@ -97,6 +99,7 @@ int BenchCommand(int argc, char** argv) {
   for (int64_t t : threads) {
     if (t < 1 || t > 1024) throw Error(ErrorCode::kInvalidArgument, "-t must be in [1, 1024]");
   }
+  const std::optional<DType> cache_type = CacheTypeOption(args);
   const std::string model_path = hub::ResolveModel(args.positional()[0], hub::PullOptions{});
   auto engine = runtime::Engine::Load(model_path, 1);
   uint64_t params = 0;
@@ -130,8 +133,8 @@ int BenchCommand(int argc, char** argv) {
                       " positions, more than the model's context of " + std::to_string(ctx_limit));
     }
     ThreadPool pool(t.threads);
-    RunOnce(*engine, pool, t, rng);  // warm-up: page in the weights, size the buffers
-    for (int r = 0; r < reps; ++r) t.seconds.push_back(RunOnce(*engine, pool, t, rng));
+    RunOnce(*engine, pool, t, rng, cache_type);  // warm-up: page in the weights, size the buffers
+    for (int r = 0; r < reps; ++r) t.seconds.push_back(RunOnce(*engine, pool, t, rng, cache_type));
     const int tokens = t.n_prompt + t.n_gen;
     std::vector<double> ts;
     std::vector<int64_t> ns;

@@ -11,5 +11,6 @@ int RunCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
 int PullCommand(int argc, char** argv);
 int TemplateCommand(int argc, char** argv);
+int QuantizeCommand(int argc, char** argv);
 
 }  // namespace exaone::cli

@@ -48,8 +48,9 @@ void PrintSummary(const model::LoadedModel& m, int64_t ctx) {
   std::printf("weights:             %s in %s\n", HumanBytes(weight_bytes).c_str(),
               m.files->format == model::SourceFormat::kGguf ? "GGUF" : "safetensors");
   const uint64_t kv = model::KvCacheBytes(s.layers, static_cast<int>(s.n_kv_heads * s.head_dim),
-                                          ctx, static_cast<int>(s.sliding_window));
-  std::printf("KV cache (f32):      %s at context %" PRId64 "\n", HumanBytes(kv).c_str(), ctx);
+                                          ctx, static_cast<int>(s.sliding_window), s.cache_type);
+  std::printf("KV cache (%s):      %s at context %" PRId64 "\n",
+              s.cache_type == DType::kF32 ? "f32" : "f16", HumanBytes(kv).c_str(), ctx);
   std::printf("estimated memory:    %s (weights + KV at context %" PRId64 ")\n",
               HumanBytes(weight_bytes + kv).c_str(), ctx);
 }

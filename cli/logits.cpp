@@ -1,4 +1,4 @@
-// exaone logits MODEL --ids 1,2,3 --out FILE [--decode] [-t N]
+// exaone logits MODEL --ids 1,2,3 --out FILE [--decode] [-t N] [--cache-type f32|f16]
 //
 // Stable interface: writes the logits of every position as raw little-endian float32 of shape
 // [tokens, vocab] and prints "<tokens> <vocab>" on stdout.
@@ -13,8 +13,10 @@
 namespace exaone::cli {
 
 int LogitsCommand(int argc, char** argv) {
-  constexpr const char* kUsage = "exaone logits MODEL --ids 1,2,3 --out FILE [--decode] [-t N]";
-  Args args(argc, argv, {"--decode", "--help"}, {"--ids", "--out", "-t", "--threads"});
+  constexpr const char* kUsage =
+      "exaone logits MODEL --ids 1,2,3 --out FILE [--decode] [-t N] [--cache-type f32|f16]";
+  Args args(argc, argv, {"--decode", "--help"},
+            {"--ids", "--out", "-t", "--threads", "--cache-type"});
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
     return 0;
@@ -37,7 +39,8 @@ int LogitsCommand(int argc, char** argv) {
                                                  std::to_string(m.model->summary().context_length));
   }
   ThreadPool pool(threads);
-  auto cache = m.model->NewSequence(n);
+  // The exact path: keys and values stay float32 unless asked otherwise.
+  auto cache = m.model->NewSequence(n, CacheTypeOption(args).value_or(DType::kF32));
   std::vector<float> logits(static_cast<size_t>(n) * vocab);
   if (args.Flag("--decode")) {
     for (int i = 0; i < n; ++i) {

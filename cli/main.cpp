@@ -37,6 +37,8 @@ void PrintUsage(FILE* out) {
       "  inspect MODEL      show architecture, hyper-parameters, tensors and memory estimates\n"
       "  convert HF_DIR OUT.gguf --type f32|f16|bf16\n"
       "                     convert a Hugging Face folder to GGUF\n"
+      "  quantize IN OUT.gguf --type Q4_K_M|Q8_0|...\n"
+      "                     quantize a GGUF or Hugging Face folder (llama-quantize's mixes)\n"
       "  logits MODEL --ids 1,2,3 --out FILE [--decode]\n"
       "                     write the logits of every position as float32 [tokens, vocab]\n"
       "  tokenize MODEL [TEXT] [--json] [--decode]\n"
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return exaone::cli::BenchCommand(argc - 2, argv + 2);
     if (cmd == "pull") return exaone::cli::PullCommand(argc - 2, argv + 2);
     if (cmd == "template") return exaone::cli::TemplateCommand(argc - 2, argv + 2);
+    if (cmd == "quantize") return exaone::cli::QuantizeCommand(argc - 2, argv + 2);
     std::fprintf(stderr, "exaone: unknown command '%s'\n\n", cmd.c_str());
     PrintUsage(stderr);
     return 2;

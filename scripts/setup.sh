@@ -26,5 +26,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.txt
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${pip[@]}" -r <(grep -v '# no-deps' requirements-test.txt)
+"${pip[@]}" --no-deps -r <(grep '# no-deps' requirements-test.txt)
 echo "setup: done"

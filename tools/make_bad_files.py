@@ -662,7 +662,7 @@ def _(g):
                     (BOOL, [1, 1, 0])))
 
 
-@gguf_case("gguf_integer_weight", "has type I32, which matrix products do not support yet")
+@gguf_case("gguf_integer_weight", "has type I32, which matrix products do not support")
 def _(g):
     g.tensor("blk.0.attn_q.weight").type = GGML_I32  # same byte size as F32
 

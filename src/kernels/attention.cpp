@@ -5,59 +5,143 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/half.h"
 
 namespace exaone::kernels {
+namespace attn {
+namespace {
 
-void Attention(const AttentionArgs& a, ThreadPool& pool) {
-  EXA_CHECK(a.n_kv_heads > 0 && a.n_heads % a.n_kv_heads == 0);
+inline float Load(const Rows& r, int i, int j) {
+  if (r.f16) return F16ToF32(static_cast<const uint16_t*>(r.data)[i * r.stride + j]);
+  return static_cast<const float*>(r.data)[i * r.stride + j];
+}
+
+void ScalarScores(const float* q, int heads, int d, const Rows& rows, float scale, float* out,
+                  size_t out_stride) {
+  for (int i = 0; i < rows.n; ++i) {
+    for (int h = 0; h < heads; ++h) {
+      float s = 0;
+      for (int j = 0; j < d; ++j) s += q[h * d + j] * Load(rows, i, j);
+      out[h * out_stride + i] = s * scale;
+    }
+  }
+}
+
+void ScalarAccumulate(const float* w, size_t w_stride, int heads, int d, const Rows& rows,
+                      float* out) {
+  for (int i = 0; i < rows.n; ++i) {
+    for (int h = 0; h < heads; ++h) {
+      const float wi = w[h * w_stride + i];
+      for (int j = 0; j < d; ++j) out[h * d + j] += wi * Load(rows, i, j);
+    }
+  }
+}
+
+float ScalarExpSum(float* x, int n, float max) {
+  float sum = 0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  return sum;
+}
+
+}  // namespace
+
+const Ops* ScalarOps() {
+  static const Ops ops{ScalarScores, ScalarAccumulate, ScalarExpSum};
+  return &ops;
+}
+
+}  // namespace attn
+
+namespace {
+
+const attn::Ops* OpsFor(SimdTarget target, int d) {
+  if (target == SimdTarget::kAvx512 && d % 16 == 0 && attn::Avx512Ops() != nullptr) {
+    return attn::Avx512Ops();
+  }
+  if (target >= SimdTarget::kAvx2 && d % 8 == 0 && attn::Avx2Ops() != nullptr) {
+    return attn::Avx2Ops();
+  }
+  return attn::ScalarOps();
+}
+
+}  // namespace
+
+void AttentionOn(SimdTarget target, const AttentionArgs& a, ThreadPool& pool) {
+  EXA_CHECK(a.n_kv_heads > 0 && a.n_heads % a.n_kv_heads == 0 && a.head_dim > 0);
+  EXA_CHECK(a.cache_type == DType::kF32 || a.cache_type == DType::kF16);
+  const attn::Ops& ops = *OpsFor(target, a.head_dim);
   const int d = a.head_dim;
   const int group = a.n_heads / a.n_kv_heads;
   const size_t q_stride = static_cast<size_t>(a.n_heads) * d;
   const size_t kv_stride = static_cast<size_t>(a.n_kv_heads) * d;
-  const size_t jobs = static_cast<size_t>(a.n_tokens) * a.n_heads;
-  pool.ParallelFor(jobs, [&](size_t begin, size_t end) {
+  const bool cache_f16 = a.cache_type == DType::kF16;
+  const size_t cache_elem = cache_f16 ? 2 : 4;
+  const size_t jobs = static_cast<size_t>(a.n_tokens) * a.n_kv_heads;
+  // Jobs are dealt round-robin: with a causal mask later tokens cost more, so contiguous ranges
+  // would leave one thread with most of the work.
+  pool.RunOnAll([&](int thread, int threads) {
     std::vector<float> scores;
-    for (size_t job = begin; job < end; ++job) {
-      const int t = static_cast<int>(job / a.n_heads);
-      const int h = static_cast<int>(job % a.n_heads);
-      const int kvh = h / group;
+    std::vector<float> sums(group);
+    for (size_t job = thread; job < jobs; job += threads) {
+      const int t = static_cast<int>(job / a.n_kv_heads);
+      const int kvh = static_cast<int>(job % a.n_kv_heads);
       const int pos = a.past + t;
       const int lo = a.window > 0 ? std::max(0, pos - a.window + 1) : 0;
       EXA_CHECK(lo >= a.past || a.past - lo <= a.cache_capacity);
-      const float* q = a.q + t * q_stride + h * d;
-      auto key = [&](int p) {
-        return p >= a.past ? a.k_new + (p - a.past) * kv_stride + kvh * d
-                           : a.k_cache + (p % a.cache_capacity) * kv_stride + kvh * d;
+      const int n = pos - lo + 1;
+      const float* q = a.q + t * q_stride + static_cast<size_t>(kvh) * group * d;
+      float* out = a.out + t * q_stride + static_cast<size_t>(kvh) * group * d;
+      scores.resize(static_cast<size_t>(group) * n);
+
+      // The visible positions as runs of rows: cached ones (a ring may wrap once), then new.
+      struct Run {
+        attn::Rows k, v;
+        int offset;  // index of the run's first position in the scores
       };
-      auto value = [&](int p) {
-        return p >= a.past ? a.v_new + (p - a.past) * kv_stride + kvh * d
-                           : a.v_cache + (p % a.cache_capacity) * kv_stride + kvh * d;
-      };
-      scores.resize(static_cast<size_t>(pos - lo + 1));
-      float max_score = -INFINITY;
-      for (int p = lo; p <= pos; ++p) {
-        const float* k = key(p);
-        float s = 0;
-        for (int i = 0; i < d; ++i) s += q[i] * k[i];
-        s *= a.scale;
-        scores[p - lo] = s;
-        max_score = std::max(max_score, s);
+      Run runs[3];
+      int n_runs = 0;
+      for (int p = lo; p < std::min(pos + 1, a.past);) {
+        const int slot = p % a.cache_capacity;
+        const int len = std::min(std::min(pos + 1, a.past) - p, a.cache_capacity - slot);
+        const size_t off = (static_cast<size_t>(slot) * kv_stride + kvh * d) * cache_elem;
+        runs[n_runs++] = {{static_cast<const uint8_t*>(a.k_cache) + off, kv_stride, cache_f16, len},
+                          {static_cast<const uint8_t*>(a.v_cache) + off, kv_stride, cache_f16, len},
+                          p - lo};
+        p += len;
       }
-      float sum = 0;
-      for (float& s : scores) {
-        s = std::exp(s - max_score);
-        sum += s;
+      if (pos >= a.past) {
+        const int first = std::max(lo, a.past);
+        const size_t off = static_cast<size_t>(first - a.past) * kv_stride + kvh * d;
+        runs[n_runs++] = {{a.k_new + off, kv_stride, false, pos - first + 1},
+                          {a.v_new + off, kv_stride, false, pos - first + 1},
+                          first - lo};
       }
-      const float inv = 1.0f / sum;
-      float* out = a.out + t * q_stride + h * d;
-      std::fill(out, out + d, 0.0f);
-      for (int p = lo; p <= pos; ++p) {
-        const float w = scores[p - lo] * inv;
-        const float* v = value(p);
-        for (int i = 0; i < d; ++i) out[i] += w * v[i];
+
+      for (int r = 0; r < n_runs; ++r) {
+        ops.scores(q, group, d, runs[r].k, a.scale, scores.data() + runs[r].offset, n);
+      }
+      for (int h = 0; h < group; ++h) {
+        float* s = scores.data() + static_cast<size_t>(h) * n;
+        const float max = *std::max_element(s, s + n);
+        sums[h] = ops.exp_sum(s, n, max);
+      }
+      std::fill(out, out + static_cast<size_t>(group) * d, 0.0f);
+      for (int r = 0; r < n_runs; ++r) {
+        ops.accumulate(scores.data() + runs[r].offset, n, group, d, runs[r].v, out);
+      }
+      for (int h = 0; h < group; ++h) {
+        const float inv = 1.0f / sums[h];
+        for (int j = 0; j < d; ++j) out[h * d + j] *= inv;
       }
     }
   });
+}
+
+void Attention(const AttentionArgs& a, ThreadPool& pool) {
+  AttentionOn(ActiveTarget(), a, pool);
 }
 
 }  // namespace exaone::kernels

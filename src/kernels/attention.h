@@ -1,10 +1,13 @@
 // Causal scaled-dot-product attention with grouped KV heads and an optional sliding window,
-// over keys that come partly from a KV cache and partly from the tokens being processed.
+// over keys that come partly from a KV cache (F32 or F16) and partly from the tokens being
+// processed (F32).
 #pragma once
 
 #include <cstddef>
 
+#include "base/dtype.h"
 #include "base/thread_pool.h"
+#include "kernels/cpu.h"
 
 namespace exaone::kernels {
 
@@ -20,14 +23,46 @@ struct AttentionArgs {
   const float* q = nullptr;      // [n_tokens, n_heads * head_dim]
   const float* k_new = nullptr;  // [n_tokens, n_kv_heads * head_dim]
   const float* v_new = nullptr;
-  // Cached positions: position p is at slot p % cache_capacity, [capacity, n_kv_heads * head_dim].
-  // Every position a query can see that is < past must still be in the cache.
-  const float* k_cache = nullptr;
-  const float* v_cache = nullptr;
+  // Cached positions: position p is at slot p % cache_capacity, [capacity, n_kv_heads * head_dim]
+  // of cache_type (F32 or F16). Every position a query can see that is < past must still be in
+  // the cache.
+  const void* k_cache = nullptr;
+  const void* v_cache = nullptr;
+  DType cache_type = DType::kF32;
   int cache_capacity = 0;
   float* out = nullptr;  // [n_tokens, n_heads * head_dim]
 };
 
 void Attention(const AttentionArgs& a, ThreadPool& pool);
 
+// The same on an explicit SIMD target (tests compare each target with kScalar).
+void AttentionOn(SimdTarget target, const AttentionArgs& a, ThreadPool& pool);
+
+// The row operations attention is built from, one set per SIMD target.
+namespace attn {
+
+// A run of `n` key or value rows, `stride` elements apart, F32 or F16.
+struct Rows {
+  const void* data = nullptr;
+  size_t stride = 0;
+  bool f16 = false;
+  int n = 0;
+};
+
+struct Ops {
+  // out[h * out_stride + i] = scale * dot(q[h * d ..], row i) for h < heads, i < rows.n.
+  void (*scores)(const float* q, int heads, int d, const Rows& rows, float scale, float* out,
+                 size_t out_stride);
+  // out[h * d + j] += sum_i w[h * w_stride + i] * row_i[j] for h < heads, j < d.
+  void (*accumulate)(const float* w, size_t w_stride, int heads, int d, const Rows& rows,
+                     float* out);
+  // x[i] = exp(x[i] - max) for i < n; returns the sum of the new x.
+  float (*exp_sum)(float* x, int n, float max);
+};
+
+const Ops* ScalarOps();
+const Ops* Avx2Ops();    // needs d % 8 == 0
+const Ops* Avx512Ops();  // needs d % 16 == 0
+
+}  // namespace attn
 }  // namespace exaone::kernels

@@ -1,31 +1,81 @@
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "base/error.h"
 #include "base/half.h"
+#include "kernels/cpu.h"
+#include "kernels/quant/format.h"
+#include "kernels/quant/kernels.h"
 
 namespace exaone::kernels {
 namespace {
 
-// Dot product with eight independent accumulators, so the compiler can vectorise it and the
-// rounding does not depend on the length in a pathological way.
-float Dot(const float* a, const float* b, size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+using quant::ActFormat;
+using quant::WeightKernels;
+
+// The kernels for `t` on the active target, falling back to narrower targets (the scalar table
+// covers every type MatMul accepts).
+const WeightKernels* KernelsFor(DType t) {
+  SimdTarget target = ActiveTarget();
+  for (int i = static_cast<int>(target); i >= 0; --i) {
+    const WeightKernels* k = quant::GetWeightKernels(t, static_cast<SimdTarget>(i));
+    if (k != nullptr && k->tile != nullptr) return k;
   }
-  float tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+  return nullptr;
+}
+
+struct Job {
+  const WeightView* w;
+  const WeightKernels* k;
+  float* y;
+  size_t row_bytes;
+  const uint8_t* act;
+  size_t act_row_bytes;
+};
+
+// Tokens per tile call, and how many bytes of weight rows a tile walks before moving on to the
+// next tokens (so the rows stay in the L2 cache while every token block passes over them).
+constexpr size_t kTokenBlock = 16;
+constexpr size_t kRowBlockBytes = 128 * 1024;
+
+void RunRows(const Job& j, size_t n_tokens, size_t begin, size_t end) {
+  const auto* w = static_cast<const uint8_t*>(j.w->data);
+  const size_t k = j.w->cols;
+  if (n_tokens == 1) {
+    j.k->tile(k, w + begin * j.row_bytes, j.row_bytes, end - begin, j.act, j.act_row_bytes, 1,
+              j.y + begin, j.w->rows);
+    return;
+  }
+  const size_t row_block = std::max<size_t>(4, kRowBlockBytes / std::max<size_t>(j.row_bytes, 1));
+  for (size_t r = begin; r < end; r += row_block) {
+    const size_t rows = std::min(row_block, end - r);
+    for (size_t t = 0; t < n_tokens; t += kTokenBlock) {
+      const size_t toks = std::min(kTokenBlock, n_tokens - t);
+      j.k->tile(k, w + r * j.row_bytes, j.row_bytes, rows, j.act + t * j.act_row_bytes,
+                j.act_row_bytes, toks, j.y + t * j.w->rows + r, j.w->rows);
+    }
+  }
+}
+
+// Per-thread scratch for prepared activations, one buffer per format.
+std::vector<uint8_t>& ActBuffer(ActFormat f) {
+  thread_local std::vector<uint8_t> buffers[3];
+  return buffers[static_cast<int>(f)];
 }
 
 }  // namespace
 
 bool MatMulSupports(DType t) {
-  return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16;
+  return KernelsFor(t) != nullptr;
+}
+
+size_t RowBytes(const WeightView& w) {
+  auto bytes = DTypeBytes(w.dtype, w.cols, 1);
+  EXA_CHECK(bytes.has_value());
+  return static_cast<size_t>(*bytes);
 }
 
 void ToFloat(DType t, const void* src, size_t n, float* out) {
@@ -44,32 +94,67 @@ void ToFloat(DType t, const void* src, size_t n, float* out) {
       return;
     }
     default:
-      EXA_CHECK_MSG(false, "ToFloat: unsupported type");
+      EXA_CHECK_MSG(quant::CanDequantize(t), "ToFloat: unsupported type");
+      quant::DequantizeRow(t, src, n, out);
   }
 }
 
 void GetRow(const WeightView& w, size_t row, float* out) {
   EXA_CHECK(row < w.rows);
-  size_t elem = GetDTypeInfo(w.dtype).block_bytes;
-  ToFloat(w.dtype, static_cast<const uint8_t*>(w.data) + row * w.cols * elem, w.cols, out);
+  ToFloat(w.dtype, static_cast<const uint8_t*>(w.data) + row * RowBytes(w), w.cols, out);
+}
+
+void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut> outs,
+                ThreadPool& pool) {
+  if (n_tokens == 0 || outs.size() == 0) return;
+  std::vector<Job> jobs;
+  jobs.reserve(outs.size());
+  const size_t k = outs.begin()->w->cols;
+  bool prepared[3] = {false, false, false};
+  size_t total_rows = 0;
+  for (const MatMulOut& o : outs) {
+    EXA_CHECK(o.w->cols == k);
+    Job j{o.w, KernelsFor(o.w->dtype), o.y, RowBytes(*o.w), nullptr, 0};
+    EXA_CHECK_MSG(j.k != nullptr, "MatMul: unsupported weight type");
+    const int f = static_cast<int>(j.k->act);
+    j.act_row_bytes = quant::ActRowBytes(j.k->act, k);
+    if (j.k->act == ActFormat::kF32) {
+      j.act = reinterpret_cast<const uint8_t*>(x);
+    } else {
+      std::vector<uint8_t>& buf = ActBuffer(j.k->act);
+      if (!prepared[f]) {
+        buf.resize(j.act_row_bytes * n_tokens);
+        const quant::PrepareActFn prepare = j.k->prepare;
+        const size_t arb = j.act_row_bytes;
+        uint8_t* dst = buf.data();
+        auto run = [&](size_t b, size_t e) {
+          for (size_t t = b; t < e; ++t) prepare(x + t * k, k, dst + t * arb);
+        };
+        if (n_tokens >= 4) {
+          pool.ParallelFor(n_tokens, run);
+        } else {
+          run(0, n_tokens);
+        }
+        prepared[f] = true;
+      }
+      j.act = buf.data();
+    }
+    total_rows += o.w->rows;
+    jobs.push_back(j);
+  }
+  pool.ParallelFor(total_rows, [&](size_t begin, size_t end) {
+    size_t base = 0;
+    for (const Job& j : jobs) {
+      const size_t rows = j.w->rows;
+      const size_t b = std::max(begin, base), e = std::min(end, base + rows);
+      if (b < e) RunRows(j, n_tokens, b - base, e - base);
+      base += rows;
+    }
+  });
 }
 
 void MatMul(const float* x, size_t n_tokens, const WeightView& w, float* y, ThreadPool& pool) {
-  EXA_CHECK(MatMulSupports(w.dtype));
-  const size_t k = w.cols;
-  pool.ParallelFor(w.rows, [&](size_t begin, size_t end) {
-    std::vector<float> row(w.dtype == DType::kF32 ? 0 : k);
-    for (size_t n = begin; n < end; ++n) {
-      const float* wr;
-      if (w.dtype == DType::kF32) {
-        wr = static_cast<const float*>(w.data) + n * k;
-      } else {
-        GetRow(w, n, row.data());
-        wr = row.data();
-      }
-      for (size_t t = 0; t < n_tokens; ++t) y[t * w.rows + n] = Dot(x + t * k, wr, k);
-    }
-  });
+  MatMulMany(x, n_tokens, {MatMulOut{&w, y}}, pool);
 }
 
 }  // namespace exaone::kernels

@@ -1,6 +1,7 @@
 #include "model/convert.h"
 
 #include <cstring>
+#include <memory>
 
 #include "base/error.h"
 #include "base/half.h"
@@ -54,60 +55,91 @@ std::string BaseName(std::string path) {
 
 }  // namespace
 
-ConvertResult ConvertToGguf(const std::string& hf_dir, const std::string& out_path,
-                            const ConvertOptions& options) {
-  if (options.type != DType::kF32 && options.type != DType::kF16 && options.type != DType::kBF16) {
-    throw Error(ErrorCode::kInvalidArgument, "convert writes f32, f16 or bf16");
-  }
-  LoadedModel m = LoadModel(hf_dir);  // validates config, names and shapes before writing
+ConversionSource OpenConversion(const std::string& hf_dir, uint32_t file_type) {
+  ConversionSource src;
+  src.model = LoadModel(hf_dir);  // validates config, names and shapes before writing
+  const LoadedModel& m = src.model;
   if (m.files->format != SourceFormat::kHuggingFace) {
     throw Error(ErrorCode::kInvalidArgument,
                 hf_dir + ": convert reads a Hugging Face folder (config.json + safetensors)");
   }
   ExportPlan plan = m.arch->plan_export(*m.files, *m.tensors);
-  io::GgufWriter w;
   using V = io::GgufValue;
-  w.Set("general.architecture", V::String(m.arch->gguf_name));
-  w.Set("general.name", V::String(BaseName(hf_dir)));
-  w.Set("general.file_type", V::U32(FileType(options.type)));
-  w.Set("general.quantization_version", V::U32(2));
-  for (auto& [k, v] : plan.metadata) w.Set(k, v);
-  ConvertResult result;
-  result.arch = m.arch->gguf_name;
-  if (options.add_tokenizer) result.tokenizer = options.add_tokenizer(hf_dir, result.arch, w);
+  src.arch = m.arch->gguf_name;
+  src.metadata.emplace_back("general.architecture", V::String(src.arch));
+  src.metadata.emplace_back("general.name", V::String(BaseName(hf_dir)));
+  src.metadata.emplace_back("general.file_type", V::U32(file_type));
+  src.metadata.emplace_back("general.quantization_version", V::U32(2));
+  for (auto& kv : plan.metadata) src.metadata.push_back(std::move(kv));
 
-  for (const ExportTensor& e : plan.tensors) {
+  for (ExportTensor& e : plan.tensors) {
+    ConversionTensor c;
+    c.name = e.name;
     if (!e.source) {
-      const std::vector<float>& values = e.generated;
-      w.AddTensor(e.name, DType::kF32, {values.size()}, [values](uint8_t* dst) {
-        std::memcpy(dst, values.data(), values.size() * sizeof(float));
-      });
+      auto values = std::make_shared<const std::vector<float>>(std::move(e.generated));
+      c.ne = {values->size()};
+      c.read_rows = [values](uint64_t first, uint64_t count, float* out) {
+        EXA_CHECK(first == 0 && count == 1);
+        std::memcpy(out, values->data(), values->size() * sizeof(float));
+      };
+      src.tensors.push_back(std::move(c));
       continue;
     }
     const TensorRef* t = e.source;
-    if (!kernels::MatMulSupports(t->dtype)) {
+    if (t->dtype != DType::kF32 && t->dtype != DType::kF16 && t->dtype != DType::kBF16) {
       throw Error(ErrorCode::kUnsupported, hf_dir + ": tensor '" + t->file_name + "' has type " +
                                                DTypeName(t->dtype) + ", not F32, F16 or BF16");
     }
+    c.source_type = t->dtype;
+    c.ne.assign(t->shape.rbegin(), t->shape.rend());
     const uint64_t cols = t->shape.back();
     const uint64_t rows = t->elements() / cols;
-    const DType out = t->shape.size() == 1 ? DType::kF32 : options.type;
-    std::vector<uint64_t> ne(t->shape.rbegin(), t->shape.rend());
     const size_t in_elem = GetDTypeInfo(t->dtype).block_bytes;
+    auto order = std::make_shared<const std::vector<uint32_t>>(std::move(e.row_order));
+    EXA_CHECK(order->empty() || order->size() == rows);
+    c.read_rows = [t, rows, cols, in_elem, order](uint64_t first, uint64_t count, float* out) {
+      EXA_CHECK(first <= rows && count <= rows - first);
+      for (uint64_t r = first; r < first + count; ++r) {
+        const uint64_t src_row = order->empty() ? r : (*order)[r];
+        kernels::ToFloat(t->dtype, t->data + src_row * cols * in_elem, cols,
+                         out + (r - first) * cols);
+      }
+    };
+    src.tensors.push_back(std::move(c));
+  }
+  return src;
+}
+
+ConvertResult ConvertToGguf(const std::string& hf_dir, const std::string& out_path,
+                            const ConvertOptions& options) {
+  if (options.type != DType::kF32 && options.type != DType::kF16 && options.type != DType::kBF16) {
+    throw Error(ErrorCode::kInvalidArgument, "convert writes f32, f16 or bf16");
+  }
+  ConversionSource src = OpenConversion(hf_dir, FileType(options.type));
+  io::GgufWriter w;
+  for (const auto& [k, v] : src.metadata) w.Set(k, v);
+  ConvertResult result;
+  result.arch = src.arch;
+  if (options.add_tokenizer) result.tokenizer = options.add_tokenizer(hf_dir, result.arch, w);
+
+  for (const ConversionTensor& c : src.tensors) {
+    const DType out = c.ne.size() == 1 ? DType::kF32 : options.type;
+    const uint64_t cols = c.ne[0];
+    uint64_t rows = 1;
+    for (size_t d = 1; d < c.ne.size(); ++d) rows *= c.ne[d];
     const size_t out_elem = GetDTypeInfo(out).block_bytes;
-    std::vector<uint32_t> order = e.row_order;
-    w.AddTensor(e.name, out, ne, [t, rows, cols, out, in_elem, out_elem, order](uint8_t* dst) {
+    const auto& read_rows = c.read_rows;
+    w.AddTensor(c.name, out, c.ne, [read_rows, rows, cols, out, out_elem](uint8_t* dst) {
       std::vector<float> row(cols);
       for (uint64_t r = 0; r < rows; ++r) {
-        const uint64_t src_row = order.empty() ? r : order[r];
-        kernels::ToFloat(t->dtype, t->data + src_row * cols * in_elem, cols, row.data());
+        read_rows(r, 1, row.data());
         ConvertRow(row.data(), cols, out, dst + r * cols * out_elem);
       }
     });
   }
   w.Write(out_path, options.progress);
-  result.n_tensors = plan.tensors.size();
-  result.n_metadata = plan.metadata.size() + 4;
+  result.n_tensors = src.tensors.size();
+  result.n_metadata = src.metadata.size();
   return result;
 }
 

@@ -205,6 +205,7 @@ class Exaone4Model : public Model {
       l.post_ffw_norm = t.Vector(LayerName(i, "post_ffw_norm.weight"), h);
     }
     summary_ = Summarize(cfg);
+    summary_.cache_type = DefaultCacheType(embed_.dtype);
   }
 
   const ModelSummary& summary() const override { return summary_; }

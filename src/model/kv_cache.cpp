@@ -1,9 +1,11 @@
 #include "model/kv_cache.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/error.h"
+#include "base/half.h"
 
 namespace exaone::model {
 namespace {
@@ -14,17 +16,39 @@ int64_t LayerCapacity(const LayerAttention& l, int64_t n_ctx, int window) {
 
 }  // namespace
 
-KvCache::KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ctx, int window)
-    : kv_dim_(kv_dim), n_ctx_(n_ctx), window_(window) {
+void KvCache::FreeDeleter::operator()(void* p) const {
+  std::free(p);
+}
+
+KvCache::KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ctx, int window,
+                 DType type)
+    : kv_dim_(kv_dim), n_ctx_(n_ctx), window_(window), type_(type) {
   EXA_CHECK(n_ctx > 0 && kv_dim > 0);
+  EXA_CHECK_MSG(type == DType::kF32 || type == DType::kF16, "KV cache type must be F32 or F16");
+  elem_bytes_ = type == DType::kF32 ? 4 : 2;
   for (const auto& l : layers) {
     Layer layer;
     layer.capacity = static_cast<int>(LayerCapacity(l, n_ctx, window));
     layer.ring = layer.capacity < n_ctx;
-    layer.k.resize(static_cast<size_t>(layer.capacity) * kv_dim);
-    layer.v.resize(static_cast<size_t>(layer.capacity) * kv_dim);
+    // calloc: large blocks come from fresh zero pages, so memory is committed as it is used.
+    const size_t bytes = static_cast<size_t>(layer.capacity) * kv_dim * elem_bytes_;
+    layer.k.reset(static_cast<uint8_t*>(std::calloc(bytes, 1)));
+    layer.v.reset(static_cast<uint8_t*>(std::calloc(bytes, 1)));
+    if (!layer.k || !layer.v) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "cannot allocate the KV cache (" + std::to_string(bytes >> 20) + " MiB per layer)");
+    }
     layers_.push_back(std::move(layer));
   }
+}
+
+void KvCache::StoreRow(uint8_t* dst, const float* src) const {
+  if (type_ == DType::kF32) {
+    std::memcpy(dst, src, kv_dim_ * sizeof(float));
+    return;
+  }
+  auto* h = reinterpret_cast<uint16_t*>(dst);
+  for (int i = 0; i < kv_dim_; ++i) h[i] = F32ToF16(src[i]);
 }
 
 void KvCache::Store(int layer, const float* k, const float* v, int n) {
@@ -33,10 +57,8 @@ void KvCache::Store(int layer, const float* k, const float* v, int n) {
   const int first = std::max(0, n - l.capacity);  // older ones would be overwritten anyway
   for (int t = first; t < n; ++t) {
     const size_t slot = static_cast<size_t>((n_past_ + t) % l.capacity);
-    std::memcpy(l.k.data() + slot * kv_dim_, k + static_cast<size_t>(t) * kv_dim_,
-                kv_dim_ * sizeof(float));
-    std::memcpy(l.v.data() + slot * kv_dim_, v + static_cast<size_t>(t) * kv_dim_,
-                kv_dim_ * sizeof(float));
+    StoreRow(l.k.get() + slot * kv_dim_ * elem_bytes_, k + static_cast<size_t>(t) * kv_dim_);
+    StoreRow(l.v.get() + slot * kv_dim_ * elem_bytes_, v + static_cast<size_t>(t) * kv_dim_);
   }
 }
 
@@ -58,17 +80,22 @@ void KvCache::Truncate(int n) {
 
 uint64_t KvCache::bytes() const {
   uint64_t total = 0;
-  for (const auto& l : layers_) total += (l.k.size() + l.v.size()) * sizeof(float);
+  for (const auto& l : layers_) total += 2ull * l.capacity * kv_dim_ * elem_bytes_;
   return total;
 }
 
 uint64_t KvCacheBytes(const std::vector<LayerAttention>& layers, int kv_dim, int64_t n_ctx,
-                      int window) {
+                      int window, DType type) {
+  const uint64_t elem = type == DType::kF32 ? 4 : 2;
   uint64_t total = 0;
   for (const auto& l : layers) {
-    total += static_cast<uint64_t>(LayerCapacity(l, n_ctx, window)) * kv_dim * 2 * sizeof(float);
+    total += static_cast<uint64_t>(LayerCapacity(l, n_ctx, window)) * kv_dim * 2 * elem;
   }
   return total;
+}
+
+DType DefaultCacheType(DType weights) {
+  return weights == DType::kF32 ? DType::kF32 : DType::kF16;
 }
 
 }  // namespace exaone::model

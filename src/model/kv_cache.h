@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "base/dtype.h"
 
 namespace exaone::model {
 
@@ -14,14 +17,19 @@ struct LayerAttention {
 
 class KvCache {
  public:
-  // `kv_dim` = n_kv_heads * head_dim; `window` is used for sliding layers only.
-  KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ctx, int window);
+  // `kv_dim` = n_kv_heads * head_dim; `window` is used for sliding layers only. `type` is the
+  // element type keys and values are kept in: F32 (exact) or F16 (half the memory and
+  // bandwidth). Memory is reserved up front but only touched as positions are stored.
+  KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ctx, int window,
+          DType type = DType::kF32);
 
   int n_ctx() const { return n_ctx_; }
   int n_past() const { return n_past_; }
   int capacity(int layer) const { return layers_[layer].capacity; }
-  const float* keys(int layer) const { return layers_[layer].k.data(); }
-  const float* values(int layer) const { return layers_[layer].v.data(); }
+  DType type() const { return type_; }
+  // [capacity, kv_dim] of type(); position p at slot p % capacity.
+  const void* keys(int layer) const { return layers_[layer].k.get(); }
+  const void* values(int layer) const { return layers_[layer].v.get(); }
 
   // Stores n new positions (starting at n_past) for one layer; k, v are [n, kv_dim]. Only the
   // last `capacity` of them are kept.
@@ -38,20 +46,31 @@ class KvCache {
   uint64_t bytes() const;
 
  private:
+  struct FreeDeleter {
+    void operator()(void* p) const;
+  };
+  using Buffer = std::unique_ptr<uint8_t, FreeDeleter>;
   struct Layer {
     bool ring = false;  // sliding layer whose capacity is the window
     int capacity = 0;
-    std::vector<float> k, v;  // [capacity, kv_dim], position p at slot p % capacity
+    Buffer k, v;  // [capacity, kv_dim] of type_, position p at slot p % capacity
   };
+  void StoreRow(uint8_t* dst, const float* src) const;
   std::vector<Layer> layers_;
   int kv_dim_;
   int n_ctx_;
   int window_;
   int n_past_ = 0;
+  DType type_;
+  size_t elem_bytes_;
 };
 
-// Bytes a cache would take (float32 K and V) for the given context: for `exaone inspect`.
+// Bytes a cache would take (K and V of `type`) for the given context: for `exaone inspect`.
 uint64_t KvCacheBytes(const std::vector<LayerAttention>& layers, int kv_dim, int64_t n_ctx,
-                      int window);
+                      int window, DType type = DType::kF32);
+
+// The cache type generation uses by default for a model whose matrices have type `weights`
+// (the widest of them): F32 for F32 models, F16 otherwise.
+DType DefaultCacheType(DType weights);
 
 }  // namespace exaone::model

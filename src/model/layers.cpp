@@ -30,9 +30,7 @@ void AttentionBlock::Forward(const float* x, int n, int layer, const LayerAttent
   const size_t qd = static_cast<size_t>(n_heads) * head_dim;
   const size_t kvd = static_cast<size_t>(n_kv_heads) * head_dim;
   std::vector<float> qs(n * qd), ks(n * kvd), vs(n * kvd), attn(n * qd);
-  kernels::MatMul(x, n, q, qs.data(), pool);
-  kernels::MatMul(x, n, k, ks.data(), pool);
-  kernels::MatMul(x, n, v, vs.data(), pool);
+  kernels::MatMulMany(x, n, {{&q, qs.data()}, {&k, ks.data()}, {&v, vs.data()}}, pool);
   if (!q_norm.empty()) {
     kernels::RmsNormRows(qs.data(), q_norm.data(), static_cast<size_t>(n) * n_heads, head_dim,
                          norm_eps);
@@ -59,6 +57,7 @@ void AttentionBlock::Forward(const float* x, int n, int layer, const LayerAttent
   a.v_new = vs.data();
   a.k_cache = cache.keys(layer);
   a.v_cache = cache.values(layer);
+  a.cache_type = cache.type();
   a.cache_capacity = cache.capacity(layer);
   a.out = attn.data();
   kernels::Attention(a, pool);
@@ -74,8 +73,7 @@ void MlpBlock::Bind(const TensorTable& t, int layer, int64_t hidden, int64_t ffn
 
 void MlpBlock::Forward(const float* x, int n, float* out, ThreadPool& pool) const {
   std::vector<float> g(static_cast<size_t>(n) * gate.rows), u(g.size());
-  kernels::MatMul(x, n, gate, g.data(), pool);
-  kernels::MatMul(x, n, up, u.data(), pool);
+  kernels::MatMulMany(x, n, {{&gate, g.data()}, {&up, u.data()}}, pool);
   kernels::SiluMul(g.data(), u.data(), g.size());
   kernels::MatMul(g.data(), n, down, out, pool);
 }

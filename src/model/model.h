@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct ModelSummary {
   std::string rope_scaling;  // human-readable, e.g. "llama3 (factor 16, ...)" or "none"
   bool tied_embeddings = false;
   std::vector<LayerAttention> layers;  // per layer: sliding or global, RoPE or NoPE
+  DType cache_type = DType::kF32;      // the KV cache type generation uses by default
 };
 
 std::string LayerPattern(const std::vector<LayerAttention>& layers);  // e.g. "LLLG" x 2
@@ -37,8 +39,10 @@ class Model {
   virtual ~Model() = default;
   virtual const ModelSummary& summary() const = 0;
 
-  // A fresh sequence able to hold `n_ctx` positions.
-  std::unique_ptr<KvCache> NewSequence(int n_ctx) const;
+  // A fresh sequence able to hold `n_ctx` positions, keeping keys and values as `cache_type`
+  // (F32 or F16; by default the summary's cache_type).
+  std::unique_ptr<KvCache> NewSequence(int n_ctx,
+                                       std::optional<DType> cache_type = std::nullopt) const;
 
   // Runs ids[0..n) at positions cache.n_past() .. +n, appends them to the cache and writes the
   // logits of every position to logits [n, vocab] (with `last_only`, just the last position's

@@ -56,6 +56,7 @@ class PreNormDecoder : public Model {
       l.mlp.Bind(t, i, h, cfg.ffn_size);
     }
     summary_ = SummarizePreNorm(cfg);
+    summary_.cache_type = DefaultCacheType(embed_.dtype);
   }
 
   const ModelSummary& summary() const override { return summary_; }

@@ -1,5 +1,7 @@
 #include "model/rope.h"
 
+#include "kernels/ops.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -98,17 +100,15 @@ void Rope::Apply(float* x, int n_heads, int head_dim, int pos) const {
       std::copy(tmp.begin(), tmp.end(), v);
     }
   }
+  thread_local std::vector<float> cos, sin;
+  cos.resize(half);
+  sin.resize(half);
   for (int j = 0; j < half; ++j) {
     const float angle = static_cast<float>(pos) * inv_freq_[j];
-    const float c = std::cos(angle), s = std::sin(angle);
-    for (int h = 0; h < n_heads; ++h) {
-      float* a = x + static_cast<size_t>(h) * head_dim + j;
-      float* b = a + half;
-      const float x0 = *a, x1 = *b;
-      *a = x0 * c - x1 * s;
-      *b = x1 * c + x0 * s;
-    }
+    cos[j] = std::cos(angle);
+    sin[j] = std::sin(angle);
   }
+  kernels::RopeRotate(x, n_heads, head_dim, half, cos.data(), sin.data());
 }
 
 }  // namespace exaone::model

@@ -87,14 +87,19 @@ kernels::WeightView TensorTable::Matrix(const std::string& name, uint64_t rows,
   if (!kernels::MatMulSupports(t.dtype)) {
     throw Error(ErrorCode::kUnsupported, what_ + ": tensor '" + t.file_name + "' has type " +
                                              DTypeName(t.dtype) +
-                                             ", which matrix products do not support yet");
+                                             ", which matrix products do not support");
+  }
+  if (cols % GetDTypeInfo(t.dtype).block != 0) {
+    throw Error(ErrorCode::kBadFile, what_ + ": tensor '" + t.file_name + "' has rows of " +
+                                         std::to_string(cols) + " values, not a whole number of " +
+                                         DTypeName(t.dtype) + " blocks");
   }
   return kernels::WeightView{t.dtype, t.data, rows, cols};
 }
 
 std::vector<float> TensorTable::Vector(const std::string& name, uint64_t n) const {
   const TensorRef& t = Require(name, {n});
-  if (!kernels::MatMulSupports(t.dtype)) {
+  if (t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
     throw Error(ErrorCode::kUnsupported, what_ + ": tensor '" + t.file_name + "' has type " +
                                              DTypeName(t.dtype) + ", expected F32, F16 or BF16");
   }

@@ -1,9 +1,538 @@
+// AVX2 kernels for the K types (Q2_K..Q6_K) and IQ4_XS against ActQ8x256 activations.
+//
+// Every type is read as unsigned 8-bit quants u (the signed quant plus a fixed offset where the
+// type has one; IQ4_XS keeps its signed table values and uses the sign trick) multiplied with
+// the int8 activations by _mm256_maddubs_epi16, then by the 16-bit sub-block scales with
+// _mm256_madd_epi16, summed in int32 lanes over a super-block. Offsets and minimums come from the
+// activation run sums (bsums). Float accumulation per super-block, one horizontal sum per output.
+//
+// A kernel call covers R weight rows x T tokens: the unpacked quants and scales of a row are
+// used for all T tokens, and one activation load for all R rows.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "kernels/quant/blocks.h"
 #include "kernels/quant/kernels.h"
 
 namespace exaone::kernels::quant::avx2 {
+namespace {
 
-const WeightKernels* KQuantKernels(DType) {
-  return nullptr;
+#define EXA_INLINE inline __attribute__((always_inline))
+
+// Calls f(std::integral_constant<int, 0>) .. f(<N - 1>), unrolled.
+template <int N, class F>
+EXA_INLINE void Unroll(F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    (f(std::integral_constant<int, I>{}), ...);
+  }
+  (std::make_integer_sequence<int, N>{});
+}
+
+// A 32-byte constant built at compile time from f(byte index).
+struct alignas(32) Bytes32 {
+  int8_t v[32];
+};
+template <class F>
+constexpr Bytes32 MakeBytes(F f) {
+  Bytes32 b{};
+  for (int i = 0; i < 32; ++i) b.v[i] = static_cast<int8_t>(f(i));
+  return b;
+}
+EXA_INLINE __m256i Load(const Bytes32& b) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(b.v));
+}
+
+EXA_INLINE __m256i LoadU(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+EXA_INLINE __m128i LoadU128(const void* p) {
+  return _mm_loadu_si128(static_cast<const __m128i*>(p));
+}
+EXA_INLINE float Half(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+EXA_INLINE __m256i Mask8(int v) {
+  return _mm256_set1_epi8(static_cast<char>(v));
+}
+
+// Shifts every 16-bit lane left by S (right by -S when S < 0).
+template <int S>
+EXA_INLINE __m256i Shift16(__m256i v) {
+  if constexpr (S > 0) return _mm256_slli_epi16(v, S);
+  if constexpr (S < 0) return _mm256_srli_epi16(v, -S);
+  return v;
+}
+
+EXA_INLINE float Hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// ---- activations ----
+
+void PrepareQ8x256(const float* x, size_t k, void* out) {
+  auto* blocks = static_cast<ActQ8x256*>(out);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (size_t b = 0; b < k / kQKK; ++b, x += kQKK) {
+    __m256 mx = _mm256_setzero_ps();
+    for (int i = 0; i < kQKK; i += 8)
+      mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    float d = _mm_cvtss_f32(m) / 127.0f;
+    if (d < std::numeric_limits<float>::min()) d = 0.0f;  // 1 / d would overflow
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const __m256 vid = _mm256_set1_ps(id);
+    ActQ8x256& a = blocks[b];
+    a.d = d;
+    __m256i part[8];  // per 32 values: 4 lanes of partial run sums, runs 2i (low) and 2i+1
+    for (int i = 0; i < 8; ++i) {
+      const float* xi = x + 32 * i;
+      const __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xi), vid));
+      const __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xi + 8), vid));
+      const __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xi + 16), vid));
+      const __m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xi + 24), vid));
+      const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+      const __m256i q = _mm256_permutevar8x32_epi32(p, order);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.q + 32 * i), q);
+      part[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16);
+    }
+    // hadd twice: [r0 r2 r4 r6 | r1 r3 r5 r7] and [r8 .. r14 | r9 .. r15]
+    const __m256i s0 =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(part[0], part[1]), _mm256_hadd_epi32(part[2], part[3]));
+    const __m256i s1 =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(part[4], part[5]), _mm256_hadd_epi32(part[6], part[7]));
+    const __m256i s = _mm256_packs_epi32(s0, s1);  // [even runs | odd runs]
+    const __m128i even = _mm256_castsi256_si128(s), odd = _mm256_extracti128_si256(s, 1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(a.bsums), _mm_unpacklo_epi16(even, odd));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(a.bsums + 8), _mm_unpackhi_epi16(even, odd));
+  }
+}
+
+// ---- weight types ----
+//
+// Each type provides, for one super-block at `b`:
+//   Prep Prepare(b)                     scales unpacked once per row and super-block
+//   W Weights<C>(b)                     the 32 quants of chunk C (values 32C .. 32C + 31)
+//   __m256i Scale<C>(prep)              16-bit scale per 16-bit product lane of chunk C
+//   __m256i Dot(W, a)                   16-bit pair products of quants and activations
+//   Tail MakeTail(b, prep)              what Finish needs per row
+//   Finish(tail, act, isum, acc)        acc += this super-block's float contribution
+
+EXA_INLINE __m256i DotU8(__m256i w, __m256i a) {
+  return _mm256_maddubs_epi16(w, a);
+}
+
+// Scale control: each 16-bit lane of 128-bit lane L takes byte f(C, L) zero-extended.
+template <int C, int kPerChunk>
+constexpr Bytes32 kByteScaleCtrl = MakeBytes([](int i) {
+  const int lane = i / 16;
+  const int sub = kPerChunk == 1 ? C : 2 * C + lane;
+  return i % 2 == 0 ? sub : 0x80;
+});
+// Scale control on 16-bit scales broadcast to both lanes (word n of 8): sub-block 2C + lane.
+template <int C>
+constexpr Bytes32 kWordScaleCtrl16 = MakeBytes([](int i) {
+  const int word = (2 * C + i / 16) % 8;
+  return 2 * word + i % 2;
+});
+
+// The tail for types whose minimum has its own fp16 factor (Q2_K, Q4_K, Q5_K).
+struct MinTail {
+  __m256i m16;  // minimum per activation run of 16
+  float d, dmin;
+};
+EXA_INLINE void FinishMin(const MinTail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+  const __m256i corr = _mm256_madd_epi16(LoadU(a->bsums), tl.m16);
+  const __m256 v =
+      _mm256_fmsub_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(tl.d),
+                      _mm256_mul_ps(_mm256_cvtepi32_ps(corr), _mm256_set1_ps(tl.dmin)));
+  acc = _mm256_fmadd_ps(v, _mm256_set1_ps(a->d), acc);
+}
+// The tail for types with a fixed quant offset (Q3_K: 4, Q6_K: 32) and signed scales.
+template <int kShift>
+struct OffsetTail {
+  __m256i sc16;  // scale per activation run of 16
+  float d;
+};
+template <int kShift>
+EXA_INLINE void FinishOffset(const OffsetTail<kShift>& tl, const ActQ8x256* a, __m256i isum,
+                             __m256& acc) {
+  const __m256i corr = _mm256_madd_epi16(LoadU(a->bsums), tl.sc16);
+  isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, kShift));
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(tl.d * a->d), acc);
+}
+
+// 8 sub-blocks of 32 with 6-bit scales and minimums packed in 12 bytes at s (Q4_K, Q5_K):
+// returns bytes [sc0 .. sc7, m0 .. m7]. Reads 16 bytes.
+EXA_INLINE __m128i UnpackScaleMin4(const uint8_t* s) {
+  const __m128i v = LoadU128(s);  // dwords u0 u1 u2 (and 4 bytes past the scales)
+  __m128i a = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0));  // u0 u2 u1 u2
+  __m128i b = _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0));  // u0 u0 u1 u1
+  a = _mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4));
+  a = _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+  b = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  return _mm_or_si128(a, b);
+}
+
+constexpr Bytes32 kMinCtrl4 = MakeBytes([](int i) {
+  const int word = i / 2;  // 0..15 over both lanes; run `word` belongs to sub-block word / 2
+  return i % 2 == 0 ? 8 + word / 2 : 0x80;
+});
+
+struct Q4K {
+  static constexpr size_t kBytes = sizeof(BlockQ4_K);
+  static constexpr size_t kScales = offsetof(BlockQ4_K, scales);
+  static constexpr size_t kQs = offsetof(BlockQ4_K, qs);
+  using W = __m256i;
+  using Prep = __m256i;  // [sc0..7 m0..7] in both lanes
+  using Tail = MinTail;
+  static EXA_INLINE Prep Prepare(const uint8_t* b) {
+    return _mm256_broadcastsi128_si256(UnpackScaleMin4(b + kScales));
+  }
+  template <int C>
+  static EXA_INLINE W Weights(const uint8_t* b) {
+    const __m256i q = LoadU(b + kQs + 32 * (C / 2));
+    return _mm256_and_si256(C % 2 == 0 ? q : _mm256_srli_epi16(q, 4), Mask8(0x0f));
+  }
+  template <int C>
+  static EXA_INLINE __m256i Scale(const Prep& p) {
+    return _mm256_shuffle_epi8(p, Load(kByteScaleCtrl<C, 1>));
+  }
+  static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
+  static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep& p) {
+    uint16_t d, dmin;
+    std::memcpy(&d, b, 2);
+    std::memcpy(&dmin, b + 2, 2);
+    return {_mm256_shuffle_epi8(p, Load(kMinCtrl4)), _cvtsh_ss(d), _cvtsh_ss(dmin)};
+  }
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+    FinishMin(tl, a, isum, acc);
+  }
+};
+
+struct Q5K : Q4K {
+  static constexpr size_t kBytes = sizeof(BlockQ5_K);
+  static constexpr size_t kQh = offsetof(BlockQ5_K, qh);
+  static constexpr size_t kQs = offsetof(BlockQ5_K, qs);
+  template <int C>
+  static EXA_INLINE W Weights(const uint8_t* b) {
+    const __m256i q = LoadU(b + kQs + 32 * (C / 2));
+    const __m256i low = _mm256_and_si256(C % 2 == 0 ? q : _mm256_srli_epi16(q, 4), Mask8(0x0f));
+    const __m256i high = _mm256_and_si256(Shift16<4 - C>(LoadU(b + kQh)), Mask8(0x10));
+    return _mm256_or_si256(low, high);
+  }
+};
+
+struct Q2K {
+  static constexpr size_t kBytes = sizeof(BlockQ2_K);
+  using W = __m256i;
+  using Prep = __m256i;  // the 16 scale nibbles in both lanes
+  using Tail = MinTail;
+  static EXA_INLINE Prep Prepare(const uint8_t* b) {
+    const __m128i s = LoadU128(b + offsetof(BlockQ2_K, scales));
+    return _mm256_broadcastsi128_si256(_mm_and_si128(s, _mm_set1_epi8(0x0f)));
+  }
+  template <int C>
+  static EXA_INLINE W Weights(const uint8_t* b) {
+    const __m256i q = LoadU(b + offsetof(BlockQ2_K, qs) + 32 * (C / 4));
+    return _mm256_and_si256(Shift16<-2 * (C % 4)>(q), Mask8(3));
+  }
+  template <int C>
+  static EXA_INLINE __m256i Scale(const Prep& p) {
+    return _mm256_shuffle_epi8(p, Load(kByteScaleCtrl<C, 2>));
+  }
+  static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
+  static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
+    const __m128i s = LoadU128(b + offsetof(BlockQ2_K, scales));
+    const __m128i m = _mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(0x0f));
+    return {_mm256_cvtepu8_epi16(m), Half(b + offsetof(BlockQ2_K, d)),
+            Half(b + offsetof(BlockQ2_K, dmin))};
+  }
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+    FinishMin(tl, a, isum, acc);
+  }
+};
+
+// 16 signed 16-bit scales [s0..7 | s8..15] -> per-chunk sources with s0..7 and s8..15 in both
+// lanes.
+struct SignedScales16 {
+  __m256i lo, hi;
+};
+EXA_INLINE SignedScales16 SplitScales(__m256i sc16) {
+  return {_mm256_permute4x64_epi64(sc16, 0x44), _mm256_permute4x64_epi64(sc16, 0xee)};
+}
+template <int C>
+EXA_INLINE __m256i SignedScale(const SignedScales16& p) {
+  return _mm256_shuffle_epi8(C < 4 ? p.lo : p.hi, Load(kWordScaleCtrl16<C>));
+}
+
+// Q3_K's 16 6-bit scales from the 12 bytes at s, minus 32, as 16 int8 values.
+EXA_INLINE __m128i UnpackScalesQ3(const uint8_t* s) {
+  // 16 bytes ending at the end of the scales (the block ends 2 bytes later), shifted down.
+  const __m128i v = _mm_srli_si128(LoadU128(s - 4), 4);
+  __m128i a = _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 1, 0));  // u0 u1 u0 u1
+  a = _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 4, 4)), _mm_set1_epi8(0x0f));
+  __m128i h = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2));  // u2
+  h = _mm_srlv_epi32(_mm_sllv_epi32(h, _mm_setr_epi32(4, 2, 0, 0)), _mm_setr_epi32(0, 0, 0, 2));
+  h = _mm_and_si128(h, _mm_set1_epi8(0x30));
+  return _mm_sub_epi8(_mm_or_si128(a, h), _mm_set1_epi8(32));
+}
+
+struct Q3K {
+  static constexpr size_t kBytes = sizeof(BlockQ3_K);
+  using W = __m256i;
+  using Prep = SignedScales16;
+  using Tail = OffsetTail<2>;
+  static EXA_INLINE __m256i Scales16(const uint8_t* b) {
+    return _mm256_cvtepi8_epi16(UnpackScalesQ3(b + offsetof(BlockQ3_K, scales)));
+  }
+  static EXA_INLINE Prep Prepare(const uint8_t* b) { return SplitScales(Scales16(b)); }
+  template <int C>
+  static EXA_INLINE W Weights(const uint8_t* b) {
+    const __m256i q = LoadU(b + offsetof(BlockQ3_K, qs) + 32 * (C / 4));
+    const __m256i low = _mm256_and_si256(Shift16<-2 * (C % 4)>(q), Mask8(3));
+    // a set bit C of hmask[l] adds 4 (the quant is low - 4 + 4 * bit)
+    const __m256i high =
+        _mm256_and_si256(Shift16<2 - C>(LoadU(b + offsetof(BlockQ3_K, hmask))), Mask8(4));
+    return _mm256_or_si256(low, high);
+  }
+  template <int C>
+  static EXA_INLINE __m256i Scale(const Prep& p) {
+    return SignedScale<C>(p);
+  }
+  static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
+  static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
+    return {Scales16(b), Half(b + offsetof(BlockQ3_K, d))};
+  }
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+    FinishOffset(tl, a, isum, acc);
+  }
+};
+
+struct Q6K {
+  static constexpr size_t kBytes = sizeof(BlockQ6_K);
+  using W = __m256i;
+  using Prep = SignedScales16;
+  using Tail = OffsetTail<5>;
+  static EXA_INLINE __m256i Scales16(const uint8_t* b) {
+    return _mm256_cvtepi8_epi16(LoadU128(b + offsetof(BlockQ6_K, scales)));
+  }
+  static EXA_INLINE Prep Prepare(const uint8_t* b) { return SplitScales(Scales16(b)); }
+  template <int C>
+  static EXA_INLINE W Weights(const uint8_t* b) {
+    // chunk C = 4 h + m: nibble m / 2 of ql[64 h + 32 (m % 2) + l], bits 2m of qh[32 h + l]
+    constexpr int h = C / 4, m = C % 4;
+    const __m256i ql = LoadU(b + offsetof(BlockQ6_K, ql) + 64 * h + 32 * (m % 2));
+    const __m256i low = _mm256_and_si256(m / 2 == 0 ? ql : _mm256_srli_epi16(ql, 4), Mask8(0x0f));
+    const __m256i qh = LoadU(b + offsetof(BlockQ6_K, qh) + 32 * h);
+    const __m256i high = _mm256_and_si256(Shift16<4 - 2 * m>(qh), Mask8(0x30));
+    return _mm256_or_si256(low, high);
+  }
+  template <int C>
+  static EXA_INLINE __m256i Scale(const Prep& p) {
+    return SignedScale<C>(p);
+  }
+  static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
+  static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
+    return {Scales16(b), Half(b + offsetof(BlockQ6_K, d))};
+  }
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+    FinishOffset(tl, a, isum, acc);
+  }
+};
+
+constexpr Bytes32 kIq4Values = MakeBytes([](int i) { return kIq4NlValues[i % 16]; });
+constexpr Bytes32 kIq4Abs = MakeBytes([](int i) {
+  const int v = kIq4NlValues[i % 16];
+  return v < 0 ? -v : v;
+});
+
+struct IQ4XS {
+  static constexpr size_t kBytes = sizeof(BlockIQ4_XS);
+  struct W {
+    __m256i abs, val;
+  };
+  using Prep = __m256i;  // 8 signed 16-bit scales in both lanes
+  struct Tail {
+    float d;
+  };
+  static EXA_INLINE Prep Prepare(const uint8_t* b) {
+    uint16_t sh;
+    uint32_t sl;
+    std::memcpy(&sh, b + offsetof(BlockIQ4_XS, scales_h), 2);
+    std::memcpy(&sl, b + offsetof(BlockIQ4_XS, scales_l), 4);
+    // byte j of `low` = 4-bit field j of sl; byte j of `high` = 2-bit field j of sh
+    uint64_t low = (sl & 0xffffull) | (static_cast<uint64_t>(sl & 0xffff0000u) << 16);
+    low = (low & 0x000000ff000000ffull) | ((low & 0x0000ff000000ff00ull) << 8);
+    low = (low & 0x000f000f000f000full) | ((low & 0x00f000f000f000f0ull) << 4);
+    uint64_t high = (sh & 0xffull) | (static_cast<uint64_t>(sh & 0xff00u) << 24);
+    high = (high & 0x0000000f0000000full) | ((high & 0x000000f0000000f0ull) << 12);
+    high = (high & 0x0003000300030003ull) | ((high & 0x000c000c000c000cull) << 6);
+    const __m128i s =
+        _mm_sub_epi8(_mm_cvtsi64_si128(static_cast<int64_t>(low | high << 4)), _mm_set1_epi8(32));
+    return _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(s));
+  }
+  template <int C>
+  static EXA_INLINE W Weights(const uint8_t* b) {
+    const __m128i q = LoadU128(b + offsetof(BlockIQ4_XS, qs) + 16 * C);
+    const __m256i idx = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), Mask8(0x0f));
+    return {_mm256_shuffle_epi8(Load(kIq4Abs), idx), _mm256_shuffle_epi8(Load(kIq4Values), idx)};
+  }
+  template <int C>
+  static EXA_INLINE __m256i Scale(const Prep& p) {
+    static constexpr Bytes32 ctrl = MakeBytes([](int i) { return 2 * C + i % 2; });
+    return _mm256_shuffle_epi8(p, Load(ctrl));
+  }
+  static EXA_INLINE __m256i Dot(const W& w, __m256i a) {
+    return _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(a, w.val));
+  }
+  static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
+    return {Half(b + offsetof(BlockIQ4_XS, d))};
+  }
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(tl.d * a->d), acc);
+  }
+};
+
+// ---- the R x T kernel ----
+
+template <class K, int R, int T>
+void Kernel(size_t nb, const uint8_t* w, size_t w_row_bytes, const uint8_t* act,
+            size_t act_row_bytes, float* y, size_t y_stride) {
+  __m256 acc[R][T];
+  Unroll<R>([&](auto r) { Unroll<T>([&](auto t) { acc[r][t] = _mm256_setzero_ps(); }); });
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* blk[R];
+    typename K::Prep prep[R];
+    Unroll<R>([&](auto r) {
+      blk[r] = w + r * w_row_bytes + b * K::kBytes;
+      prep[r] = K::Prepare(blk[r]);
+    });
+    const ActQ8x256* a[T];
+    Unroll<T>(
+        [&](auto t) { a[t] = reinterpret_cast<const ActQ8x256*>(act + t * act_row_bytes) + b; });
+    __m256i isum[R][T];
+    Unroll<8>([&](auto ic) {
+      constexpr int c = decltype(ic)::value;
+      typename K::W wv[R];
+      __m256i sv[R];
+      Unroll<R>([&](auto r) {
+        wv[r] = K::template Weights<c>(blk[r]);
+        sv[r] = K::template Scale<c>(prep[r]);
+      });
+      Unroll<T>([&](auto t) {
+        const __m256i av = LoadU(a[t]->q + 32 * c);
+        Unroll<R>([&](auto r) {
+          const __m256i p = _mm256_madd_epi16(K::Dot(wv[r], av), sv[r]);
+          if constexpr (c == 0) {
+            isum[r][t] = p;
+          } else {
+            isum[r][t] = _mm256_add_epi32(isum[r][t], p);
+          }
+        });
+      });
+    });
+    Unroll<R>([&](auto r) {
+      const typename K::Tail tl = K::MakeTail(blk[r], prep[r]);
+      Unroll<T>([&](auto t) { K::Finish(tl, a[t], isum[r][t], acc[r][t]); });
+    });
+  }
+  Unroll<R>([&](auto r) { Unroll<T>([&](auto t) { y[t * y_stride + r] = Hsum(acc[r][t]); }); });
+}
+
+using KernelFn = void (*)(size_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
+
+// Block shapes: rows x tokens per kernel call for one token (decode) and for several (prefill).
+constexpr int kDecodeRows = 4;
+constexpr int kRows = 2;
+constexpr int kToks = 4;
+
+template <class K>
+struct Dispatch {
+  template <int... I>
+  static constexpr auto Decode(std::integer_sequence<int, I...>) {
+    return std::array<KernelFn, sizeof...(I)>{Kernel<K, I + 1, 1>...};
+  }
+  template <int R, int... I>
+  static constexpr auto Row(std::integer_sequence<int, I...>) {
+    return std::array<KernelFn, sizeof...(I)>{Kernel<K, R, I + 1>...};
+  }
+  template <int... I>
+  static constexpr auto Prefill(std::integer_sequence<int, I...>) {
+    return std::array<std::array<KernelFn, kToks>, sizeof...(I)>{
+        Row<I + 1>(std::make_integer_sequence<int, kToks>{})...};
+  }
+  static constexpr auto kDecode = Decode(std::make_integer_sequence<int, kDecodeRows>{});
+  static constexpr auto kPrefill = Prefill(std::make_integer_sequence<int, kRows>{});
+};
+
+template <class K>
+void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
+          size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
+  const size_t nb = k / kQKK;
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(act);
+  if (toks == 1) {
+    for (size_t r = 0; r < rows; r += kDecodeRows) {
+      const size_t nr = std::min<size_t>(kDecodeRows, rows - r);
+      Dispatch<K>::kDecode[nr - 1](nb, wb + r * w_row_bytes, w_row_bytes, ab, act_row_bytes, y + r,
+                                   y_stride);
+    }
+    return;
+  }
+  for (size_t r = 0; r < rows; r += kRows) {
+    const size_t nr = std::min<size_t>(kRows, rows - r);
+    for (size_t t = 0; t < toks; t += kToks) {
+      const size_t nt = std::min<size_t>(kToks, toks - t);
+      Dispatch<K>::kPrefill[nr - 1][nt - 1](nb, wb + r * w_row_bytes, w_row_bytes,
+                                            ab + t * act_row_bytes, act_row_bytes,
+                                            y + t * y_stride + r, y_stride);
+    }
+  }
+}
+
+constexpr WeightKernels kQ2KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q2K>};
+constexpr WeightKernels kQ3KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q3K>};
+constexpr WeightKernels kQ4KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q4K>};
+constexpr WeightKernels kQ5KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q5K>};
+constexpr WeightKernels kQ6KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q6K>};
+constexpr WeightKernels kIQ4XSKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<IQ4XS>};
+
+}  // namespace
+
+const WeightKernels* KQuantKernels(DType t) {
+  switch (t) {
+    case DType::kQ2_K:
+      return &kQ2KKernels;
+    case DType::kQ3_K:
+      return &kQ3KKernels;
+    case DType::kQ4_K:
+      return &kQ4KKernels;
+    case DType::kQ5_K:
+      return &kQ5KKernels;
+    case DType::kQ6_K:
+      return &kQ6KKernels;
+    case DType::kIQ4_XS:
+      return &kIQ4XSKernels;
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace exaone::kernels::quant::avx2
