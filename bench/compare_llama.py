@@ -313,6 +313,8 @@ def main():
                          "merges.txt, exaone-4.0-tokenizer_config.json)")
     ap.add_argument("--llama-quantize", type=Path, default=None,
                     help="quantize --make-models files with llama-quantize instead")
+    ap.add_argument("--llama-commit", default=None,
+                    help="llama.cpp commit to print when its build does not know its own")
     ap.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
 
@@ -347,6 +349,7 @@ def main():
             for name, ex in ex_rows.items():
                 ll = ll_rows.get(name)
                 if ll is None:
+                    print(f"warning: llama-bench did not run {name}", file=sys.stderr)
                     continue
                 llama_build = {"commit": ll.get("build_commit"), "number": ll.get("build_number"),
                                "cpu": ll.get("cpu_info")}
@@ -367,10 +370,13 @@ def main():
     if bw_exe.exists():
         bw.append(bandwidth(bw_exe, args.threads))
     best_bw = max(bw) if bw else None
+    if args.llama_commit and llama_build.get("commit") in (None, "unknown"):
+        llama_build["commit"] = args.llama_commit
     for row in rows:
         if best_bw and "weight_bytes" in row:
-            row["exaone_ceiling_ts"] = best_bw * 1e9 / (row["weight_bytes"] + row["exaone_kv_bytes"])
-            row["llama_ceiling_ts"] = best_bw * 1e9 / (row["weight_bytes"] + row["llama_kv_bytes"])
+            for engine in ("exaone", "llama"):
+                per_token = row["weight_bytes"] + row[f"{engine}_kv_bytes"]
+                row[f"{engine}_ceiling_ts"] = best_bw * 1e9 / per_token
 
     def pct(ts, ceiling):
         return f"{100 * ts / ceiling:.0f}%" if ceiling else "-"
@@ -388,7 +394,8 @@ def main():
     ]
     for row in rows:
         lines.append(
-            f"| {row['model']} | {row['test']} | {row['exaone_ts']:.2f} ± {row['exaone_sd']:.2f} | "
+            f"| {row['model']} | {row['test']} | "
+            f"{row['exaone_ts']:.2f} ± {row['exaone_sd']:.2f} | "
             f"{row['llama_ts']:.2f} ± {row['llama_sd']:.2f} | "
             f"{row['exaone_ts'] / row['llama_ts']:.2f} | "
             f"{pct(row['exaone_ts'], row.get('exaone_ceiling_ts'))} | "

@@ -9,6 +9,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -16,6 +17,7 @@
 #include "base/error.h"
 #include "commands.h"
 #include "hub/hub.h"
+#include "model/quantize.h"
 #include "runtime/engine.h"
 
 namespace exaone::cli {
@@ -71,14 +73,30 @@ std::string ModelType(const runtime::Engine& e, uint64_t params) {
   } else {
     std::snprintf(size, sizeof size, "%.1fM", params / 1e6);
   }
-  std::string dtype = "?";
-  for (const auto& t : e.model.tensors->all()) {
-    if (t.shape.size() == 2) {
-      dtype = DTypeName(t.dtype);
-      break;
+  // The file's type as llama-quantize names it (general.file_type), else the type holding the
+  // most bytes of weight matrices.
+  std::string dtype;
+  if (e.model.files->gguf) {
+    if (auto ft = e.model.files->Meta().IntOpt("general.file_type")) {
+      for (const auto& q : model::QuantFileTypes()) {
+        if (static_cast<int64_t>(q.file_type) == *ft) dtype = q.name;
+      }
     }
   }
-  return e.summary().arch + " " + size + " " + dtype;
+  if (dtype.empty()) {
+    std::map<std::string, uint64_t> bytes;
+    for (const auto& t : e.model.tensors->all()) {
+      if (t.shape.size() == 2) bytes[DTypeName(t.dtype)] += t.nbytes;
+    }
+    uint64_t most = 0;
+    for (const auto& [name, n] : bytes) {
+      if (n > most) {
+        most = n;
+        dtype = name;
+      }
+    }
+  }
+  return e.summary().arch + " " + size + " " + (dtype.empty() ? "?" : dtype);
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ int QuantizeCommand(int argc, char** argv) {
   const double bpw = r.elements ? r.out_tensor_bytes * 8.0 / r.elements : 0.0;
   if (dry_run) {
     for (const model::QuantizedTensor& t : r.tensors) {
-      std::printf("%-40s %-20s %-6s -> %-6s%s\n", t.name.c_str(), Shape(t.ne).c_str(),
-                  DTypeName(t.from), DTypeName(t.to), t.fallback ? "  (fallback)" : "");
+      std::printf("%-40s %-20s %-6s -> %s%s\n", t.name.c_str(), Shape(t.ne).c_str(),
+                  DTypeName(t.from), DTypeName(t.to), t.fallback ? " (fallback)" : "");
     }
     std::printf("dry run: %s %s, %zu tensors, %s -> %s (%.2f bits per weight)\n", r.arch.c_str(),
                 r.target.name, r.tensors.size(), HumanBytes(r.in_tensor_bytes).c_str(),
@@ -103,8 +103,8 @@ int QuantizeCommand(int argc, char** argv) {
   }
   if (!quiet && r.n_fallback > 0) {
     std::fprintf(stderr,
-                 "note: %zu of %zu tensors have rows that do not fit their type's blocks and use "
-                 "a fallback type (as llama-quantize does)\n",
+                 "note: %zu of %zu tensors use a fallback type: their rows are not a whole "
+                 "number of the chosen type's blocks\n",
                  r.n_fallback, r.tensors.size());
   }
   std::printf("wrote %s: %s %s, %zu tensors, %s -> %s (%.2f bits per weight) in %.1f s%s\n",

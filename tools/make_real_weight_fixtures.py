@@ -22,7 +22,7 @@ its bin/). Writes tests/fixtures/real_weights/smollm2_q4_1.json:
   runs by default (f16 KV cache, flash attention) and with float32 KV and plain attention; where
   the lead of the top token is within llama.cpp's own rounding noise, the two disagree, and
   `largest_margin_of_a_disagreement` records how large that noise gets.
-- `chat`: llama-completion's greedy answer to "What is the capital of France?" (the GGUF's chat
+- `chat`: llama-completion's greedy answer to "Name the capital of France." (the GGUF's chat
   template, system prompt "You are a helpful assistant.").
 
 Per-position numbers come from llama-perplexity's --kl-divergence-base file: per scored position,
@@ -53,9 +53,12 @@ TOP1_CTX = [3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 640
 # disagree on top-1 wherever the lead is within llama.cpp's own rounding noise.
 TOP1_CONFIGS = {"default": [], "f32_kv_no_flash_attn": ["-fa", "off", "-ctk", "f32", "-ctv", "f32"]}
 # SmolLM2's template adds a default system prompt when there is none, and with that one this 135M
-# model rambles (in llama.cpp too); a plain system prompt gets the plain answer.
+# model rambles (in llama.cpp too); a plain system prompt gets the plain answer. The question is
+# worded so that every answer token leads the runner-up by more than 1 (log-probability): asked
+# "What is the capital of France?", the first token is a near tie ("The" / "La", 0.09 apart) and
+# llama.cpp's own configurations answer differently.
 CHAT_SYSTEM = "You are a helpful assistant."
-CHAT_PROMPT = "What is the capital of France?"
+CHAT_PROMPT = "Name the capital of France."
 CHAT_TOKENS = 48
 
 
@@ -128,7 +131,8 @@ def llama_version(build):
     r = subprocess.run([str(binary(build, "llama-perplexity")), "--version"], capture_output=True,
                        text=True)
     out = r.stdout + r.stderr
-    m = re.search(r"build (\d+), commit (\w+)", out) or re.search(r"version: (\d+) \((\w+)\)", out)
+    m = (re.search(r"build (\d+), commit (\w+)", out)
+         or re.search(r"version: (\d+) \((\w+)\)", out))
     return (m.group(1), m.group(2)) if m else ("unknown", "unknown")
 
 
@@ -214,9 +218,10 @@ def main():
                        "scored_from": first, "ppl": ppl, "ppl_stderr": ppl_err,
                        "target_log_probs": target_lp},
         "top1": {"context_sizes": TOP1_CTX, "configs": TOP1_CONFIGS,
-                 "config_disagreements": len(flips), "largest_margin_of_a_disagreement": flip_margin,
-                 **top1},
-        "chat": {"system": CHAT_SYSTEM, "prompt": CHAT_PROMPT, "max_tokens": CHAT_TOKENS, "llama_cpp_answer": answer},
+                 "config_disagreements": len(flips),
+                 "largest_margin_of_a_disagreement": flip_margin, **top1},
+        "chat": {"system": CHAT_SYSTEM, "prompt": CHAT_PROMPT, "max_tokens": CHAT_TOKENS,
+                 "llama_cpp_answer": answer},
     }
     out = OUT_DIR / "smollm2_q4_1.json"
     out.write_text(json.dumps(fixture, separators=(",", ":")) + "\n")

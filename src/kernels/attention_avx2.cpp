@@ -12,8 +12,8 @@ namespace {
 template <bool F16>
 inline __m256 Load8(const void* base, size_t index) {
   if constexpr (F16) {
-    return _mm256_cvtph_ps(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + index)));
+    return _mm256_cvtph_ps(_mm_loadu_si128(
+        reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + index)));
   } else {
     return _mm256_loadu_ps(static_cast<const float*>(base) + index);
   }
@@ -43,7 +43,8 @@ void ScoresH(const float* q, int d, const Rows& rows, float scale, float* out, s
         const size_t base = static_cast<size_t>(i0 + r) * rows.stride;
         for (int c = 0; c < d; c += 8) {
           const __m256 k = Load8<F16>(rows.data, base + c);
-          for (int h = 0; h < H; ++h) acc[h] = _mm256_fmadd_ps(k, _mm256_loadu_ps(q + h * d + c), acc[h]);
+          for (int h = 0; h < H; ++h)
+            acc[h] = _mm256_fmadd_ps(k, _mm256_loadu_ps(q + h * d + c), acc[h]);
         }
       }
       for (int h = 0; h < H; ++h) part[h][r] = acc[h];
@@ -66,7 +67,8 @@ template <bool F16>
 void ScoresT(const float* q, int heads, int d, const Rows& rows, float scale, float* out,
              size_t out_stride) {
   int h = 0;
-  for (; h + 4 <= heads; h += 4) ScoresH<4, F16>(q + h * d, d, rows, scale, out + h * out_stride, out_stride);
+  for (; h + 4 <= heads; h += 4)
+    ScoresH<4, F16>(q + h * d, d, rows, scale, out + h * out_stride, out_stride);
   switch (heads - h) {
     case 3:
       ScoresH<3, F16>(q + h * d, d, rows, scale, out + h * out_stride, out_stride);
@@ -115,7 +117,8 @@ void AccumulateH(const float* w, size_t w_stride, int d, const Rows& rows, float
 template <bool F16>
 void AccumulateT(const float* w, size_t w_stride, int heads, int d, const Rows& rows, float* out) {
   int h = 0;
-  for (; h + 4 <= heads; h += 4) AccumulateH<4, F16>(w + h * w_stride, w_stride, d, rows, out + h * d);
+  for (; h + 4 <= heads; h += 4)
+    AccumulateH<4, F16>(w + h * w_stride, w_stride, d, rows, out + h * d);
   switch (heads - h) {
     case 3:
       AccumulateH<3, F16>(w + h * w_stride, w_stride, d, rows, out + h * d);
@@ -151,8 +154,8 @@ float ExpSum(float* x, int n, float max) {
   if (i < n) {
     alignas(32) float tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::copy(x + i, x + n, tmp);
-    const __m256 mask = _mm256_cmp_ps(
-        _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_ps(static_cast<float>(n - i)), _CMP_LT_OQ);
+    const __m256 mask = _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7),
+                                      _mm256_set1_ps(static_cast<float>(n - i)), _CMP_LT_OQ);
     const __m256 y = _mm256_and_ps(mask, avx2::Exp(_mm256_sub_ps(_mm256_load_ps(tmp), vmax)));
     _mm256_store_ps(tmp, y);
     std::copy(tmp, tmp + (n - i), x + i);

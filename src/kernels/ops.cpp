@@ -67,8 +67,7 @@ void Add(float* x, const float* y, size_t n) {
   Active()->add(x, y, n);
 }
 
-void RopeRotate(float* x, int n_heads, int head_dim, int half, const float* cos,
-                const float* sin) {
+void RopeRotate(float* x, int n_heads, int head_dim, int half, const float* cos, const float* sin) {
   Active()->rope_rotate(x, n_heads, head_dim, half, cos, sin);
 }
 

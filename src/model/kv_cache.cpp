@@ -35,8 +35,8 @@ KvCache::KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ct
     layer.k.reset(static_cast<uint8_t*>(std::calloc(bytes, 1)));
     layer.v.reset(static_cast<uint8_t*>(std::calloc(bytes, 1)));
     if (!layer.k || !layer.v) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  "cannot allocate the KV cache (" + std::to_string(bytes >> 20) + " MiB per layer)");
+      throw Error(ErrorCode::kInvalidArgument, "cannot allocate the KV cache (" +
+                                                   std::to_string(bytes >> 20) + " MiB per layer)");
     }
     layers_.push_back(std::move(layer));
   }

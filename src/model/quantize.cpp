@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -557,13 +559,27 @@ QuantizeResult Quantize(const std::string& in_path, const std::string& out_path,
         const uint64_t rows = RowsOf(q->ne);
         const uint64_t row_bytes = *DTypeBytes(q->to, cols, 1);
         const DType to = q->to;
+        // A NaN or infinity would quantize to garbage (llama-quantize refuses such tensors
+        // too); the workers only note the first bad row, and the error is raised here.
+        std::atomic<uint64_t> bad_row{rows};
         pool.ParallelFor(rows, [&](size_t begin, size_t end) {
           std::vector<float> row(cols);
           for (size_t r = begin; r < end; ++r) {
             s->read_rows(r, 1, row.data());
+            if (!std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); })) {
+              uint64_t seen = bad_row.load();
+              while (r < seen && !bad_row.compare_exchange_weak(seen, r)) {
+              }
+              return;
+            }
             EncodeRow(to, row.data(), cols, dst + r * row_bytes);
           }
         });
+        if (bad_row.load() < rows) {
+          throw Error(ErrorCode::kBadConfig, in_path + ": tensor '" + q->name + "' row " +
+                                                 std::to_string(bad_row.load()) +
+                                                 " holds a NaN or infinite value");
+        }
       }
       in_done += q->in_bytes;
       if (options.progress) options.progress({i, total, q, true, in_done, seconds()});

@@ -254,6 +254,34 @@ def test_bad_input_gives_one_line_and_no_output(model_source, tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+def test_non_finite_weights_are_refused(model_source, tmp_path):
+    """A NaN found while writing (after OUT.partial exists) still leaves nothing behind."""
+    _, f32 = model_source("llama_tiny")
+    src = gguf.GGUFReader(f32)
+    bad = tmp_path / "nan.gguf"
+    w = gguf.GGUFWriter(bad, "llama")
+    for key, f in src.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        if f.types[0] == gguf.GGUFValueType.ARRAY:
+            w.add_array(key, f.contents())
+        else:
+            w.add_key_value(key, f.contents(), f.types[0])
+    for t in src.tensors:
+        data = np.array(t.data, dtype=np.float32)
+        if t.name == "blk.1.ffn_up.weight":
+            data[5, 7] = np.nan
+        w.add_tensor(t.name, data)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    out = tmp_path / "out.gguf"
+    expect_error([bad, out, "--type", "Q8_0"], out, 1,
+                 "tensor 'blk.1.ffn_up.weight' row 5 holds a NaN")
+    assert not out.exists()
+
+
 def test_existing_output_is_replaced_only_when_complete(model_source, tmp_path):
     _, f32 = model_source("exaone3_tiny")
     out = tmp_path / "out.gguf"

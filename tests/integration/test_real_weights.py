@@ -117,18 +117,26 @@ def test_perplexity_within_one_percent_of_llama_cpp(model, full_logits, tmp_path
     assert abs(ppl / p["ppl"] - 1) <= 0.01, f"perplexity {ppl:.4f}, llama.cpp {p['ppl']:.4f}"
 
 
-def test_decode_path_matches_prefill(model, full_logits, tmp_path):
-    # The KV-cache path (one token at a time) over the first 64 ids.
-    ids = REF["ids"][:64]
-    dec = logits(model, ids, tmp_path, decode=True)
-    assert (dec.argmax(axis=1) == full_logits[:64].argmax(axis=1)).mean() >= 0.98
-    assert np.abs(dec - full_logits[:64]).max() < 0.1
+def test_decode_path_agrees(model, full_logits, tmp_path):
+    # The KV-cache path (one token at a time) over the first 96 ids: llama.cpp's top-1 where it is
+    # decided, and the batched prefill's logits within rounding.
+    n = 96
+    dec = logits(model, REF["ids"][:n], tmp_path, decode=True)
+    t = REF["top1"]
+    ref, margins = t["default"]["ids"], t["default"]["margins"]
+    decided = [p for p in range(1, n) if margins[p] > t["largest_margin_of_a_disagreement"]]
+    assert len(decided) >= n // 2
+    assert [int(dec[p].argmax()) for p in decided] == [ref[p] for p in decided]
+    assert np.abs(dec - full_logits[:n]).max() < 0.1
 
 
 def test_greedy_chat_answer_names_paris(model):
+    # A question whose answer tokens each lead by more than 1 in log-probability, far beyond
+    # rounding noise, so greedy decoding must give llama.cpp's answer word for word.
     chat = REF["chat"]
-    assert "Paris" in chat["llama_cpp_answer"]  # the reference says it too
+    assert "Paris" in chat["llama_cpp_answer"]
     r = run("run", model, "--system", chat["system"], "-p", chat["prompt"], "-n",
             chat["max_tokens"], "--json")
     answer = json.loads(r.stdout)["content"]
     assert "Paris" in answer, answer
+    assert answer.strip() == chat["llama_cpp_answer"]

@@ -21,7 +21,7 @@ struct Case {
 
 struct Data {
   std::vector<float> q, k_new, v_new;
-  std::vector<float> k_cache32, v_cache32;    // the cache as F32
+  std::vector<float> k_cache32, v_cache32;     // the cache as F32
   std::vector<uint16_t> k_cache16, v_cache16;  // the same values as F16 (when f16)
 };
 
@@ -121,13 +121,13 @@ std::vector<double> Reference(const Case& c, const Data& x) {
 
 const Case kCases[] = {
     // heads, kv, d, tokens, past, window, capacity, f16
-    {32, 8, 64, 1, 300, 0, 400, false},    // EXAONE 4.0 1.2B decode
-    {32, 8, 64, 1, 300, 0, 400, true},     // same with an F16 cache
-    {9, 3, 64, 5, 37, 0, 64, false},       // SmolLM2 (3 heads per KV head), chunked prefill
-    {8, 2, 128, 3, 50, 16, 16, true},      // sliding window, wrapped ring
-    {8, 2, 128, 20, 0, 16, 16, false},     // window inside a prefill
-    {8, 8, 16, 7, 9, 0, 16, false},        // one head per KV head
-    {6, 2, 12, 4, 10, 5, 5, true},         // head size that no SIMD target takes
+    {32, 8, 64, 1, 300, 0, 400, false},      // EXAONE 4.0 1.2B decode
+    {32, 8, 64, 1, 300, 0, 400, true},       // same with an F16 cache
+    {9, 3, 64, 5, 37, 0, 64, false},         // SmolLM2 (3 heads per KV head), chunked prefill
+    {8, 2, 128, 3, 50, 16, 16, true},        // sliding window, wrapped ring
+    {8, 2, 128, 20, 0, 16, 16, false},       // window inside a prefill
+    {8, 8, 16, 7, 9, 0, 16, false},          // one head per KV head
+    {6, 2, 12, 4, 10, 5, 5, true},           // head size that no SIMD target takes
     {40, 8, 128, 2, 300, 4096, 4096, true},  // 32B shape: 5 heads per KV head
 };
 

@@ -21,7 +21,7 @@ constexpr float kTolerance = 1e-4f;
 
 std::vector<float> RunPrefill(const Model& m, const std::vector<int32_t>& ids, int threads = 2) {
   ThreadPool pool(threads);
-  auto cache = m.NewSequence(static_cast<int>(ids.size()));
+  auto cache = m.NewSequence(static_cast<int>(ids.size()), DType::kF32);
   std::vector<float> logits(ids.size() * m.summary().vocab_size);
   m.Forward(*cache, ids.data(), static_cast<int>(ids.size()), logits.data(), pool);
   return logits;
@@ -29,7 +29,7 @@ std::vector<float> RunPrefill(const Model& m, const std::vector<int32_t>& ids, i
 
 std::vector<float> RunDecode(const Model& m, const std::vector<int32_t>& ids, int chunk = 1) {
   ThreadPool pool(2);
-  auto cache = m.NewSequence(static_cast<int>(ids.size()));
+  auto cache = m.NewSequence(static_cast<int>(ids.size()), DType::kF32);
   const size_t v = m.summary().vocab_size;
   std::vector<float> logits(ids.size() * v);
   for (size_t i = 0; i < ids.size(); i += chunk) {

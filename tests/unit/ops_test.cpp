@@ -62,7 +62,8 @@ TEST(OpsTest, SimdMatchesScalar) {
       std::vector<float> ga = g, gb = g;
       s.silu_mul(ga.data(), up.data(), n);
       t->silu_mul(gb.data(), up.data(), n);
-      for (size_t i = 0; i < n; ++i) EXPECT_NEAR(gb[i], ga[i], 2e-6f * (1 + std::abs(ga[i]))) << g[i];
+      for (size_t i = 0; i < n; ++i)
+        EXPECT_NEAR(gb[i], ga[i], 2e-6f * (1 + std::abs(ga[i]))) << g[i];
 
       std::vector<float> xa = x, xb = x;
       s.add(xa.data(), w.data(), n);

@@ -67,6 +67,10 @@ bool IsFloat(DType t) {
   return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16;
 }
 
+bool HasMin(DType t) {
+  return t == DType::kQ4_1 || t == DType::kQ5_1;
+}
+
 size_t RowBytes(DType t, size_t k) {
   const DTypeInfo info = GetDTypeInfo(t);
   return k / info.block * info.block_bytes;
@@ -220,10 +224,6 @@ std::vector<uint8_t> Prepare(const WeightKernels& kern, const float* x, size_t t
     }
   }
   return act;
-}
-
-bool HasMin(DType t) {
-  return t == DType::kQ4_1 || t == DType::kQ5_1;
 }
 
 // Sum of the magnitudes of the terms the kernels add up: rounding differences between two

@@ -7,6 +7,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 #include "base/half.h"
 #include "kernels/quant/kernels.h"
@@ -98,26 +100,37 @@ void MicroDecode(size_t k, const uint8_t* w, size_t wrb, const uint8_t* act, flo
   }
 }
 
-constexpr int kRows = 4;  // rows per micro-kernel
-constexpr int kToks = 3;  // tokens per micro-kernel (prefill)
+#ifndef KR
+#define KR 4
+#define KT 2
+#endif
+constexpr int kRows = KR;  // rows per micro-kernel
+constexpr int kToks = KT;  // tokens per micro-kernel
 
 using MicroFn = void (*)(size_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
 
-template <class W, int R>
-void DecodeAdapter(size_t k, const uint8_t* w, size_t wrb, const uint8_t* act, size_t, float* y,
-                   size_t ys) {
-  MicroDecode<W, R>(k, w, wrb, act, y, ys);
+template <class W, int R, int T>
+void Kernel(size_t k, const uint8_t* w, size_t wrb, const uint8_t* act, size_t arb, float* y,
+            size_t ys) {
+  if constexpr (T == 1) {
+    MicroDecode<W, R>(k, w, wrb, act, y, ys);
+  } else {
+    Micro<W, R, T>(k, w, wrb, act, arb, y, ys);
+  }
 }
 
+// fns[r - 1][t - 1] handles r rows and t tokens.
+template <class W, int R, int... Ts>
+constexpr std::array<MicroFn, kToks> RowFns(std::integer_sequence<int, Ts...>) {
+  return {Kernel<W, R, Ts + 1>...};
+}
+template <class W, int... Rs>
+constexpr std::array<std::array<MicroFn, kToks>, kRows> MakeFns(std::integer_sequence<int, Rs...>) {
+  return {RowFns<W, Rs + 1>(std::make_integer_sequence<int, kToks>())...};
+}
 template <class W>
 struct Table {
-  // fns[r - 1][t - 1] handles r rows and t tokens.
-  static constexpr MicroFn fns[kRows][kToks] = {
-      {DecodeAdapter<W, 1>, Micro<W, 1, 2>, Micro<W, 1, 3>},
-      {DecodeAdapter<W, 2>, Micro<W, 2, 2>, Micro<W, 2, 3>},
-      {DecodeAdapter<W, 3>, Micro<W, 3, 2>, Micro<W, 3, 3>},
-      {DecodeAdapter<W, 4>, Micro<W, 4, 2>, Micro<W, 4, 3>},
-  };
+  static constexpr auto fns = MakeFns<W>(std::make_integer_sequence<int, kRows>());
 };
 
 template <class W>

@@ -20,8 +20,10 @@ bool CanQuantize(DType t);
 
 // x[n] -> n values of type t at out (n a multiple of the type's block). `importance`, when
 // given, holds a non-negative weight per column (n values) that the rounding search minimises
-// the weighted squared error with; nullptr weighs every value the same way a plain
-// llama-quantize run (no importance matrix) does.
+// the weighted squared error with (Q8_0 rounds to nearest and ignores it); nullptr uses default
+// weights modelled on a plain llama-quantize run (no importance matrix). For the block types a
+// non-finite x (or a negative or non-finite weight) throws exaone::Error; F32/F16/BF16 convert
+// every value as it is. The output is the same on every CPU.
 void QuantizeRow(DType t, const float* x, size_t n, void* out, const float* importance = nullptr);
 
 }  // namespace exaone::kernels::quant

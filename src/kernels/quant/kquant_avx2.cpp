@@ -412,6 +412,13 @@ struct IQ4XS {
 
 // ---- the R x T kernel ----
 
+// Keeps v in a register, computed here: without it GCC sinks the accumulating adds to the end of
+// the super-block and spills every product until then.
+EXA_INLINE __m256i Pin(__m256i v) {
+  asm("" : "+x"(v));
+  return v;
+}
+
 template <class K, int R, int T>
 void Kernel(size_t nb, const uint8_t* w, size_t w_row_bytes, const uint8_t* act,
             size_t act_row_bytes, float* y, size_t y_stride) {
@@ -441,9 +448,9 @@ void Kernel(size_t nb, const uint8_t* w, size_t w_row_bytes, const uint8_t* act,
         Unroll<R>([&](auto r) {
           const __m256i p = _mm256_madd_epi16(K::Dot(wv[r], av), sv[r]);
           if constexpr (c == 0) {
-            isum[r][t] = p;
+            isum[r][t] = Pin(p);
           } else {
-            isum[r][t] = _mm256_add_epi32(isum[r][t], p);
+            isum[r][t] = Pin(_mm256_add_epi32(isum[r][t], p));
           }
         });
       });

@@ -1,7 +1,8 @@
 // QuantizeRow: float32 -> GGUF types. The plain types convert value by value; Q8_0 rounds like
 // GGUF's reference quantizer (bit for bit); the other 32-value types search for the scale (and
-// offset) with the lowest weighted error and keep the reference rounding whenever that is no
-// worse; the K types and IQ4 types are in quantize_kquant.cpp and quantize_iq4.cpp.
+// offset) with the lowest weighted error, with the reference's scale among the candidates (so
+// never worse than the reference rounding); the K types and IQ4 types are in
+// quantize_kquant.cpp and quantize_iq4.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -74,7 +75,7 @@ void QuantizeQ8_0(const float* x, size_t n, BlockQ8_0* y) {
 
 // One block of value = d * (q - half), q in [0, 2 * half); returns d's fp16 bits.
 uint16_t SymmetricBlock(const float* x, const float* importance, int half, uint8_t* q) {
-  const detail::Grid grid = {-0.9f, 0.1f, 19};
+  const detail::Grid grid = {-3.0f, 0.2f, 21};
   alignas(16) float xs[kQK], w[kQK], lev[kQK];
   const Normalized nz = Normalize(x, kQK, xs);
   if (nz.amax == 0) {
@@ -108,7 +109,7 @@ uint16_t SymmetricBlock(const float* x, const float* importance, int half, uint8
 
 // One block of value = (d * q) + m, q in [0, nmax]; returns d's fp16 bits, m's in *m.
 uint16_t AffineBlock(const float* x, const float* importance, int nmax, uint16_t* m, uint8_t* q) {
-  const detail::Grid grid = {-0.9f, 0.05f, 37};
+  const detail::Grid grid = {-3.0f, 0.2f, 21};
   alignas(16) float xs[kQK], w[kQK], lev[kQK];
   const Normalized nz = Normalize(x, kQK, xs);
   *m = 0;

@@ -419,11 +419,13 @@ uint16_t QuantizeScales(const float* s, const float* a, int nsub, int qmin, int 
     add(ScaleToF16(ref / (top + (top > 0 ? 0.1f : -0.1f) * static_cast<float>(k)), exp));
   }
   // A lower level for the largest scale, with a larger super-block scale, sometimes represents
-  // all scales better: the fp16 rounding of the super-block scale then falls differently (and
-  // when that scale is an fp16 subnormal, as for small weights, the larger one is stored more
-  // precisely).
+  // all scales better: the fp16 rounding of the super-block scale then falls differently, and
+  // when that scale is an fp16 subnormal (as for small weights), the larger one is stored more
+  // precisely (worth going down to half the top level then).
   const int end = static_cast<int>(top), step = end > 0 ? 1 : -1;
-  for (int l = end - step; std::abs(l) > std::abs(end) / 2 && nh < 96; l -= step) {
+  const bool subnormal = std::fabs(Pow2Scale(ref / top, exp)) < 0x1p-14f;
+  const int stop = subnormal ? std::abs(end) / 2 : std::abs(end) * 3 / 4;
+  for (int l = end - step; std::abs(l) > stop && nh < 96; l -= step) {
     add(ScaleToF16(ref / static_cast<float>(l), exp));
   }
   score();

@@ -156,8 +156,8 @@ void QuantizeRowIQ4_NL(const float* x, size_t n, void* out, const float* importa
     const float s = FitGrid(xs, w, kQK, idx);
     // The fp16 rounding of the scale moves every value: try the neighbouring halves as well.
     const uint16_t h = ScaleToF16(s, nz.exp);
-    uint16_t cand[3];
-    float cd[3], err[3];
+    uint16_t cand[3 + 16];
+    float cd[3 + 16], err[3 + 16];
     int nc = 0;
     for (int dh : {0, -1, 1}) {
       const int mag = static_cast<int>(h & 0x7fffu) + dh;
@@ -165,6 +165,17 @@ void QuantizeRowIQ4_NL(const float* x, size_t n, void* out, const float* importa
       cand[nc] = static_cast<uint16_t>((h & 0x8000u) | static_cast<uint32_t>(mag));
       cd[nc] = F16ToScale(cand[nc], nz.exp);
       ++nc;
+    }
+    // An fp16 subnormal scale has few significant bits: mapping the largest value onto a
+    // smaller table entry gives a larger scale that may be stored more precisely.
+    if ((h & 0x7c00u) == 0) {
+      float vmax = 0;
+      for (float v : xs) vmax = std::fabs(v) > std::fabs(vmax) ? v : vmax;
+      for (int8_t q : kIq4NlValues) {
+        cand[nc] = ScaleToF16(vmax / static_cast<float>(q), nz.exp);
+        cd[nc] = F16ToScale(cand[nc], nz.exp);
+        ++nc;
+      }
     }
     ErrNonLinear(xs, w, kQK, cd, nc, err);
     int best = 0;

@@ -123,7 +123,7 @@ void QuantizeAffine(const SuperBlock& sb, const AffineSpec& spec, AffineResult* 
   r->dmin = QuantizeScales(m, wsum, nsub, 0, spec.smax, sb.exp, qm);
   const float dq = F16ToScale(r->d, sb.exp), mq = F16ToScale(r->dmin, sb.exp);
   // Each sub-block tries its integer scale and minimum and their neighbours (the rounded one
-  // first, so that it wins ties), scored with exactly dequantized values, four at a time.
+  // first, so that it wins ties), scored with exactly dequantized values.
   for (int j = 0; j < nsub; ++j) {
     const int o = j * spec.sub;
     int cand_sc[12], cand_mc[12], nc = 0;
@@ -200,9 +200,12 @@ void QuantizeLinear(const SuperBlock& sb, const LinearSpec& spec, LinearResult* 
 // Q2_K, Q3_K and Q6_K store value v's 2-bit field in byte (v / 128) * 32 + v % 32 at bit
 // 2 * ((v / 32) % 4).
 void Pack2Bit(const uint8_t* l, uint8_t* qs) {
-  std::memset(qs, 0, kQKK / 4);
-  for (int v = 0; v < kQKK; ++v) {
-    qs[(v / 128) * 32 + v % 32] |= static_cast<uint8_t>((l[v] & 3) << (2 * ((v / 32) % 4)));
+  for (int c = 0; c < 2; ++c) {
+    const uint8_t* v = l + 128 * c;
+    for (int i = 0; i < 32; ++i) {
+      qs[32 * c + i] = static_cast<uint8_t>((v[i] & 3) | (v[32 + i] & 3) << 2 |
+                                            (v[64 + i] & 3) << 4 | (v[96 + i] & 3) << 6);
+    }
   }
 }
 
@@ -223,10 +226,10 @@ void PackScaleMinK4(const int* sc, const int* mc, uint8_t* s) {
 
 // Grids of candidate inverse scales (offsets from the number of levels), per type.
 constexpr AffineSpec kQ2Spec = {16, 3, 15, {-0.5f, 0.1f, 16}};
-constexpr AffineSpec kQ4Spec = {32, 15, 63, {-1.0f, 0.1f, 21}};
-constexpr AffineSpec kQ5Spec = {32, 31, 63, {-0.5f, 0.1f, 16}};
+constexpr AffineSpec kQ4Spec = {32, 15, 63, {-2.0f, 0.15f, 21}};
+constexpr AffineSpec kQ5Spec = {32, 31, 63, {-3.0f, 0.2f, 21}};
 constexpr LinearSpec kQ3Spec = {16, 4, -32, 31, {-0.9f, 0.1f, 19}};
-constexpr LinearSpec kQ6Spec = {16, 32, -128, 127, {-0.9f, 0.1f, 19}};
+constexpr LinearSpec kQ6Spec = {16, 32, -128, 127, {-8.0f, 0.4f, 25}};
 
 }  // namespace
 
@@ -317,13 +320,17 @@ void QuantizeRowQ6_K(const float* x, size_t n, void* out, const float* importanc
     QuantizeLinear(sb, kQ6Spec, &r);
     y[b].d = r.d;
     for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<int8_t>(r.sc[j]);
-    std::memset(y[b].ql, 0, sizeof y[b].ql);
-    std::memset(y[b].qh, 0, sizeof y[b].qh);
-    for (int v = 0; v < kQKK; ++v) {
-      const int q = r.l[v] + 32;  // 0..63
-      const int c = v / 128, i = v % 128;
-      y[b].ql[c * 64 + i % 64] |= static_cast<uint8_t>((q & 0x0f) << (4 * (i / 64)));
-      y[b].qh[c * 32 + i % 32] |= static_cast<uint8_t>((q >> 4) << (2 * (i / 32)));
+    // Value c * 128 + r (q = level + 32, 0..63): low nibble in ql[c * 64 + r % 64] (the high
+    // nibble for r >= 64), high two bits in qh[c * 32 + r % 32] at bit 2 * (r / 32).
+    for (int c = 0; c < 2; ++c) {
+      const int8_t* l = r.l + 128 * c;
+      for (int i = 0; i < 32; ++i) {
+        const int q0 = l[i] + 32, q1 = l[32 + i] + 32, q2 = l[64 + i] + 32, q3 = l[96 + i] + 32;
+        y[b].ql[64 * c + i] = static_cast<uint8_t>((q0 & 0x0f) | (q2 & 0x0f) << 4);
+        y[b].ql[64 * c + 32 + i] = static_cast<uint8_t>((q1 & 0x0f) | (q3 & 0x0f) << 4);
+        y[b].qh[32 * c + i] =
+            static_cast<uint8_t>((q0 >> 4) | (q1 >> 4) << 2 | (q2 >> 4) << 4 | (q3 >> 4) << 6);
+      }
     }
   }
 }
