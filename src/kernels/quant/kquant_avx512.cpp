@@ -434,103 +434,77 @@ struct IQ4XS {
   }
 };
 
-// ---- the R x T kernel ----
+// ---- the row x T tokens kernel ----
 
-template <class K, int R, int T>
-void Kernel(size_t nb, const uint8_t* w, size_t w_row_bytes, const uint8_t* act,
-            size_t act_row_bytes, float* y, size_t y_stride) {
-  __m512 acc[R][T];
-  Unroll<R>([&](auto r) { Unroll<T>([&](auto t) { acc[r][t] = _mm512_setzero_ps(); }); });
+// Keeps v in a register, computed here: without it GCC sinks the accumulating instructions to the
+// end of the super-block and spills every product until then. (The emulated build has no vector
+// registers to pin.)
+EXA_INLINE __m512i Pin(__m512i v) {
+#if !defined(EXAONE_AVX512_EMULATED)
+  asm("" : "+v"(v));
+#endif
+  return v;
+}
+
+// y[t * y_stride] = dot(row w, activation row t) for t < T. The quants and scales of a group are
+// unpacked once for all T tokens. One row at a time keeps the weight reads one sequential stream,
+// which the hardware prefetchers follow; several rows in step (short interleaved streams) read
+// from DRAM several times slower on the machines measured.
+template <class K, int T>
+void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_bytes, float* y,
+            size_t y_stride) {
+  __m512 acc[T];
+  Unroll<T>([&](auto t) { acc[t] = _mm512_setzero_ps(); });
   for (size_t b = 0; b < nb; ++b) {
-    const uint8_t* blk[R];
-    typename K::Prep prep[R];
-    Unroll<R>([&](auto r) {
-      blk[r] = w + r * w_row_bytes + b * K::kBytes;
-      prep[r] = K::Prepare(blk[r]);
-    });
+    const uint8_t* blk = w + b * K::kBytes;
+    const typename K::Prep prep = K::Prepare(blk);
     const ActQ8x256* a[T];
     Unroll<T>(
         [&](auto t) { a[t] = reinterpret_cast<const ActQ8x256*>(act + t * act_row_bytes) + b; });
-    __m512i isum[R][T];
-    Unroll<R>([&](auto r) { Unroll<T>([&](auto t) { isum[r][t] = _mm512_setzero_si512(); }); });
+    __m512i isum[T];
+    Unroll<T>([&](auto t) { isum[t] = _mm512_setzero_si512(); });
     Unroll<4>([&](auto ig) {
       constexpr int g = decltype(ig)::value;
-      typename K::W wv[R];
-      __m512i sv[R];
-      Unroll<R>([&](auto r) {
-        wv[r] = K::template Weights<g>(blk[r]);
-        sv[r] = K::template Scale<g>(prep[r]);
-      });
+      const typename K::W wv = K::template Weights<g>(blk);
+      const __m512i sv = K::template Scale<g>(prep);
       Unroll<T>([&](auto t) {
         const __m512i av = _mm512_loadu_si512(a[t]->q + 64 * g);
-        Unroll<R>([&](auto r) {
-          isum[r][t] = _mm512_dpwssd_epi32(isum[r][t], K::Dot(wv[r], av), sv[r]);
-        });
+        isum[t] = Pin(_mm512_dpwssd_epi32(isum[t], K::Dot(wv, av), sv));
       });
     });
-    Unroll<R>([&](auto r) {
-      const typename K::Tail tl = K::MakeTail(blk[r], prep[r]);
-      Unroll<T>([&](auto t) { K::Finish(tl, a[t], isum[r][t], acc[r][t]); });
-    });
+    const typename K::Tail tl = K::MakeTail(blk, prep);
+    Unroll<T>([&](auto t) { K::Finish(tl, a[t], isum[t], acc[t]); });
   }
-  Unroll<R>([&](auto r) { Unroll<T>([&](auto t) { y[t * y_stride + r] = Hsum(acc[r][t]); }); });
+  Unroll<T>([&](auto t) { y[t * y_stride] = Hsum(acc[t]); });
 }
 
-using KernelFn = void (*)(size_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
+using KernelFn = void (*)(size_t, const uint8_t*, const uint8_t*, size_t, float*, size_t);
 
-// Block shapes: rows x tokens per kernel call for one token (decode) and for several (prefill).
-// The emulated build (tests only) takes smaller ones: the same template code, compiled in a
-// fraction of the time.
+// Tokens per kernel call. The emulated build (tests only) takes fewer: the same template code,
+// compiled in a fraction of the time.
 #if defined(EXAONE_AVX512_EMULATED)
-constexpr int kDecodeRows = 2;
-constexpr int kRows = 2;
-constexpr int kToks = 2;
+constexpr int kToks = 3;
 #else
-constexpr int kDecodeRows = 4;
-constexpr int kRows = 4;
-constexpr int kToks = 4;
+constexpr int kToks = 8;
 #endif
 
-template <class K>
-struct Dispatch {
-  template <int... I>
-  static constexpr auto Decode(std::integer_sequence<int, I...>) {
-    return std::array<KernelFn, sizeof...(I)>{Kernel<K, I + 1, 1>...};
-  }
-  template <int R, int... I>
-  static constexpr auto Row(std::integer_sequence<int, I...>) {
-    return std::array<KernelFn, sizeof...(I)>{Kernel<K, R, I + 1>...};
-  }
-  template <int... I>
-  static constexpr auto Prefill(std::integer_sequence<int, I...>) {
-    return std::array<std::array<KernelFn, kToks>, sizeof...(I)>{
-        Row<I + 1>(std::make_integer_sequence<int, kToks>{})...};
-  }
-  static constexpr auto kDecode = Decode(std::make_integer_sequence<int, kDecodeRows>{});
-  static constexpr auto kPrefill = Prefill(std::make_integer_sequence<int, kRows>{});
-};
+template <class K, int... I>
+constexpr std::array<KernelFn, sizeof...(I)> MakeKernels(std::integer_sequence<int, I...>) {
+  return {Kernel<K, I + 1>...};
+}
 
 template <class K>
 void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
           size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
+  static constexpr auto kKernels = MakeKernels<K>(std::make_integer_sequence<int, kToks>{});
   const size_t nb = k / kQKK;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
-  if (toks == 1) {
-    for (size_t r = 0; r < rows; r += kDecodeRows) {
-      const size_t nr = std::min<size_t>(kDecodeRows, rows - r);
-      Dispatch<K>::kDecode[nr - 1](nb, wb + r * w_row_bytes, w_row_bytes, ab, act_row_bytes, y + r,
-                                   y_stride);
-    }
-    return;
-  }
-  for (size_t r = 0; r < rows; r += kRows) {
-    const size_t nr = std::min<size_t>(kRows, rows - r);
+  for (size_t r = 0; r < rows; ++r) {
     for (size_t t = 0; t < toks; t += kToks) {
       const size_t nt = std::min<size_t>(kToks, toks - t);
-      Dispatch<K>::kPrefill[nr - 1][nt - 1](nb, wb + r * w_row_bytes, w_row_bytes,
-                                            ab + t * act_row_bytes, act_row_bytes,
-                                            y + t * y_stride + r, y_stride);
+      kKernels[nt - 1](nb, wb + r * w_row_bytes, ab + t * act_row_bytes, act_row_bytes,
+                       y + t * y_stride + r, y_stride);
     }
   }
 }

@@ -55,9 +55,13 @@ struct Unpacked {
 void UnpackQ2_K(const uint8_t* p, Unpacked* u) {
   BlockQ2_K b;
   std::memcpy(&b, p, sizeof b);
-  for (int i = 0; i < kQKK; ++i) {
-    // value i: 32-byte half i / 128, 2-bit field (i / 32) % 4 of byte i % 32
-    u->q[i] = static_cast<int8_t>((b.qs[(i / 128) * 32 + i % 32] >> (2 * ((i / 32) % 4))) & 3);
+  // value 128 h + 32 f + l: 2-bit field f of byte 32 h + l
+  for (int h = 0; h < 2; ++h) {
+    for (int f = 0; f < 4; ++f) {
+      for (int l = 0; l < 32; ++l) {
+        u->q[128 * h + 32 * f + l] = static_cast<int8_t>((b.qs[32 * h + l] >> (2 * f)) & 3);
+      }
+    }
   }
   for (int j = 0; j < kSub; ++j) {
     u->sc[j] = static_cast<int16_t>(b.scales[j] & 0x0f);
@@ -70,10 +74,16 @@ void UnpackQ2_K(const uint8_t* p, Unpacked* u) {
 void UnpackQ3_K(const uint8_t* p, Unpacked* u) {
   BlockQ3_K b;
   std::memcpy(&b, p, sizeof b);
-  for (int i = 0; i < kQKK; ++i) {
-    const int low = (b.qs[(i / 128) * 32 + i % 32] >> (2 * ((i / 32) % 4))) & 3;
-    const int high = (b.hmask[i % 32] >> (i / 32)) & 1;
-    u->q[i] = static_cast<int8_t>(low - (high ? 0 : 4));
+  // value 128 h + 32 f + l: 2-bit field f of byte 32 h + l, minus 4 unless bit 4 h + f of
+  // hmask[l] is set
+  for (int h = 0; h < 2; ++h) {
+    for (int f = 0; f < 4; ++f) {
+      for (int l = 0; l < 32; ++l) {
+        const int low = (b.qs[32 * h + l] >> (2 * f)) & 3;
+        const int high = (b.hmask[l] >> (4 * h + f)) & 1;
+        u->q[128 * h + 32 * f + l] = static_cast<int8_t>(low - 4 + 4 * high);
+      }
+    }
   }
   for (int j = 0; j < kSub; ++j) {
     const int low = j < 8 ? (b.scales[j] & 0x0f) : (b.scales[j - 8] >> 4);
@@ -99,8 +109,12 @@ void ScaleMin4(const uint8_t* s, int j, int16_t* sc, int16_t* m) {
 void UnpackQ4_K(const uint8_t* p, Unpacked* u) {
   BlockQ4_K b;
   std::memcpy(&b, p, sizeof b);
-  for (int i = 0; i < kQKK; ++i) {
-    u->q[i] = static_cast<int8_t>((b.qs[(i / 64) * 32 + i % 32] >> (4 * ((i / 32) % 2))) & 0x0f);
+  // value 64 c + 32 n + l: nibble n of byte 32 c + l
+  for (int c = 0; c < 4; ++c) {
+    for (int l = 0; l < 32; ++l) {
+      u->q[64 * c + l] = static_cast<int8_t>(b.qs[32 * c + l] & 0x0f);
+      u->q[64 * c + 32 + l] = static_cast<int8_t>(b.qs[32 * c + l] >> 4);
+    }
   }
   for (int j = 0; j < kQKK / 32; ++j) {
     ScaleMin4(b.scales, j, &u->sc[2 * j], &u->m[2 * j]);
@@ -114,10 +128,13 @@ void UnpackQ4_K(const uint8_t* p, Unpacked* u) {
 void UnpackQ5_K(const uint8_t* p, Unpacked* u) {
   BlockQ5_K b;
   std::memcpy(&b, p, sizeof b);
-  for (int i = 0; i < kQKK; ++i) {
-    const int low = (b.qs[(i / 64) * 32 + i % 32] >> (4 * ((i / 32) % 2))) & 0x0f;
-    const int high = (b.qh[i % 32] >> (i / 32)) & 1;
-    u->q[i] = static_cast<int8_t>(low | high << 4);
+  // value 64 c + 32 n + l: nibble n of byte 32 c + l, plus 16 times bit 2 c + n of qh[l]
+  for (int c = 0; c < 4; ++c) {
+    for (int l = 0; l < 32; ++l) {
+      const int hl = (b.qh[l] >> (2 * c)) & 1, hh = (b.qh[l] >> (2 * c + 1)) & 1;
+      u->q[64 * c + l] = static_cast<int8_t>((b.qs[32 * c + l] & 0x0f) | hl << 4);
+      u->q[64 * c + 32 + l] = static_cast<int8_t>((b.qs[32 * c + l] >> 4) | hh << 4);
+    }
   }
   for (int j = 0; j < kQKK / 32; ++j) {
     ScaleMin4(b.scales, j, &u->sc[2 * j], &u->m[2 * j]);
@@ -131,13 +148,16 @@ void UnpackQ5_K(const uint8_t* p, Unpacked* u) {
 void UnpackQ6_K(const uint8_t* p, Unpacked* u) {
   BlockQ6_K b;
   std::memcpy(&b, p, sizeof b);
-  for (int i = 0; i < kQKK; ++i) {
-    // value i = 128 h + r: low nibble r / 64 of ql[64 h + r % 64], 2-bit field r / 32 of
-    // qh[32 h + r % 32]
-    const int h = i / 128, r = i % 128;
-    const int low = (b.ql[64 * h + r % 64] >> (4 * (r / 64))) & 0x0f;
-    const int high = (b.qh[32 * h + r % 32] >> (2 * (r / 32))) & 3;
-    u->q[i] = static_cast<int8_t>((low | high << 4) - 32);
+  // value 128 h + 32 f + l: nibble f / 2 of ql[64 h + 32 (f % 2) + l] and 2-bit field f of
+  // qh[32 h + l], minus 32
+  for (int h = 0; h < 2; ++h) {
+    for (int f = 0; f < 4; ++f) {
+      for (int l = 0; l < 32; ++l) {
+        const int low = (b.ql[64 * h + 32 * (f % 2) + l] >> (4 * (f / 2))) & 0x0f;
+        const int high = (b.qh[32 * h + l] >> (2 * f)) & 3;
+        u->q[128 * h + 32 * f + l] = static_cast<int8_t>((low | high << 4) - 32);
+      }
+    }
   }
   for (int j = 0; j < kSub; ++j) {
     u->sc[j] = b.scales[j];
@@ -188,7 +208,7 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
           int32_t isum = 0, msum = 0;
           for (int j = 0; j < kSub; ++j) {
             int32_t s = 0;
-            for (int i = 16 * j; i < 16 * j + 16; ++i) s += u.q[i] * a->q[i];
+            for (int i = 0; i < 16; ++i) s += u.q[16 * j + i] * a->q[16 * j + i];
             isum += u.sc[j] * s;
             msum += u.m[j] * a->bsums[j];
           }
