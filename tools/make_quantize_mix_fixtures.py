@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Records what llama-quantize does with each quantization target, for tests/integration/test_quantize.py.
+"""Records what llama-quantize does with each target, for tests/integration/test_quantize.py.
 
 For every model (the tiny fixture models, and wider synthetic ones whose rows are multiples of
 256 so the K-quant mix rules show) the model is converted to a GGUF F32 file with

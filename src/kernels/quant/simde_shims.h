@@ -24,11 +24,9 @@ inline simde__m512i exaone_shim_mm512_zextsi256_si512(simde__m256i a) {
 
 #ifndef EXAONE_SHIM_MM512_MASK_SRLI_EPI16
 #define EXAONE_SHIM_MM512_MASK_SRLI_EPI16
-inline simde__m512i exaone_shim_mm512_mask_srli_epi16(simde__m512i src, simde__mmask32 k,
-                                                      simde__m512i a, unsigned int imm) {
-  return simde_mm512_mask_mov_epi16(src, k, simde_mm512_srli_epi16(a, imm));
-}
-#define _mm512_mask_srli_epi16(src, k, a, imm) exaone_shim_mm512_mask_srli_epi16(src, k, a, imm)
+// A macro: the shift count must stay a constant expression for SIMDe.
+#define _mm512_mask_srli_epi16(src, k, a, imm) \
+  simde_mm512_mask_mov_epi16((src), (k), simde_mm512_srli_epi16((a), (imm)))
 #endif
 
 // ---- used by float_avx512.cpp and legacy_avx512.cpp (guarded the same way) ----
