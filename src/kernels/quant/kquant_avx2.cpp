@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/kernels.h"
@@ -132,7 +133,10 @@ void PrepareQ8x256(const float* x, size_t k, void* out) {
 //   __m256i Scale<C>(prep)              16-bit scale per 16-bit product lane of chunk C
 //   __m256i Dot(W, a)                   16-bit pair products of quants and activations
 //   Tail MakeTail(b, prep)              what Finish needs per row
-//   Finish(tail, act, isum, acc)        acc += this super-block's float contribution
+//   Finish(tail, act, mins, isum, acc)  acc += this super-block's float contribution
+//   kMinRuns                            0, or the runs of 16 activations (8 or 16) one minimum
+//                                       covers: the minimums are then taken from `mins` (see
+//                                       MinSums) instead of the bsums
 
 EXA_INLINE __m256i DotU8(__m256i w, __m256i a) {
   return _mm256_maddubs_epi16(w, a);
@@ -152,30 +156,67 @@ constexpr Bytes32 kWordScaleCtrl16 = MakeBytes([](int i) {
   return 2 * word + i % 2;
 });
 
-// The tail for types whose minimum has its own fp16 factor (Q2_K, Q4_K, Q5_K).
-struct MinTail {
-  __m256i m16;  // minimum per activation run of 16
-  float d, dmin;
-};
-EXA_INLINE void FinishMin(const MinTail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
-  const __m256i corr = _mm256_madd_epi16(LoadU(a->bsums), tl.m16);
-  const __m256 v =
-      _mm256_fmsub_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(tl.d),
-                      _mm256_mul_ps(_mm256_cvtepi32_ps(corr), _mm256_set1_ps(tl.dmin)));
-  acc = _mm256_fmadd_ps(v, _mm256_set1_ps(a->d), acc);
+// The minimums (Q2_K, Q4_K, Q5_K) have their own fp16 factor, so they cannot join the integer
+// sums. Their part, dmin * sum_j m[j] * da * bsum[j], is a float dot product of a per-row vector
+// (dmin * m) and a per-token one (da * bsum, grouped per minimum): the tile computes the token
+// vectors once per call (MinSums) and the kernel adds one FMA per vector of 8 minimums.
+constexpr int kMinStride = 16;  // floats per token and super-block in the MinSums output
+
+// out[(t * nb + b) * kMinStride + j] = d * (sum of the bsums of minimum j) of super-block b of
+// token t, for j < kRuns (8: pairs of runs, 16: single runs); zeros up to kMinStride.
+template <int kRuns>
+void MinSums(const uint8_t* act, size_t act_row_bytes, size_t toks, size_t nb, float* out) {
+  for (size_t t = 0; t < toks; ++t) {
+    const auto* a = reinterpret_cast<const ActQ8x256*>(act + t * act_row_bytes);
+    for (size_t b = 0; b < nb; ++b, out += kMinStride) {
+      const __m256 d = _mm256_broadcast_ss(&a[b].d);
+      const __m256i bs = LoadU(a[b].bsums);
+      if constexpr (kRuns == 8) {
+        const __m256i pairs = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));
+        _mm256_storeu_ps(out, _mm256_mul_ps(d, _mm256_cvtepi32_ps(pairs)));
+        _mm256_storeu_ps(out + 8, _mm256_setzero_ps());
+      } else {
+        const __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(bs));
+        const __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(bs, 1));
+        _mm256_storeu_ps(out, _mm256_mul_ps(d, _mm256_cvtepi32_ps(lo)));
+        _mm256_storeu_ps(out + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(hi)));
+      }
+    }
+  }
 }
-// The tail for types with a fixed quant offset (Q3_K: 4, Q6_K: 32) and signed scales.
-template <int kShift>
-struct OffsetTail {
-  __m256i sc16;  // scale per activation run of 16
-  float d;
+
+template <int kVecs>
+struct MinTail {
+  __m256 d;          // fp16 d in every lane
+  __m256 dm[kVecs];  // dmin * minimum, 8 minimums per vector
 };
-template <int kShift>
-EXA_INLINE void FinishOffset(const OffsetTail<kShift>& tl, const ActQ8x256* a, __m256i isum,
-                             __m256& acc) {
-  const __m256i corr = _mm256_madd_epi16(LoadU(a->bsums), tl.sc16);
-  isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, kShift));
-  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(tl.d * a->d), acc);
+template <int kVecs>
+EXA_INLINE void FinishMin(const MinTail<kVecs>& tl, const ActQ8x256* a, const float* mins,
+                          __m256i isum, __m256& acc) {
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(tl.d, _mm256_broadcast_ss(&a->d)),
+                        acc);
+  for (int i = 0; i < kVecs; ++i)
+    acc = _mm256_fnmadd_ps(tl.dm[i], _mm256_loadu_ps(mins + 8 * i), acc);
+}
+// dmin * 8 minimum bytes as floats.
+EXA_INLINE __m256 ScaledMins(__m128i m8, float dmin) {
+  return _mm256_mul_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(m8)));
+}
+
+// The tail for types with a fixed quant offset (Q3_K: 4, Q6_K: 32) and signed scales: the
+// offset joins the integer sums.
+struct OffsetTail {
+  __m256i neg16;  // -offset * scale per activation run of 16
+  __m256 d;
+};
+template <int kOffset>
+EXA_INLINE OffsetTail MakeOffsetTail(__m256i sc16, float d) {
+  return {_mm256_mullo_epi16(sc16, _mm256_set1_epi16(-kOffset)), _mm256_set1_ps(d)};
+}
+EXA_INLINE void FinishOffset(const OffsetTail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+  isum = _mm256_add_epi32(isum, _mm256_madd_epi16(LoadU(a->bsums), tl.neg16));
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(tl.d, _mm256_broadcast_ss(&a->d)),
+                        acc);
 }
 
 // 8 sub-blocks of 32 with 6-bit scales and minimums packed in 12 bytes at s (Q4_K, Q5_K):
@@ -190,18 +231,14 @@ EXA_INLINE __m128i UnpackScaleMin4(const uint8_t* s) {
   return _mm_or_si128(a, b);
 }
 
-constexpr Bytes32 kMinCtrl4 = MakeBytes([](int i) {
-  const int word = i / 2;  // 0..15 over both lanes; run `word` belongs to sub-block word / 2
-  return i % 2 == 0 ? 8 + word / 2 : 0x80;
-});
-
 struct Q4K {
   static constexpr size_t kBytes = sizeof(BlockQ4_K);
   static constexpr size_t kScales = offsetof(BlockQ4_K, scales);
   static constexpr size_t kQs = offsetof(BlockQ4_K, qs);
   using W = __m256i;
   using Prep = __m256i;  // [sc0..7 m0..7] in both lanes
-  using Tail = MinTail;
+  using Tail = MinTail<1>;
+  static constexpr int kMinRuns = 8;
   static EXA_INLINE Prep Prepare(const uint8_t* b) {
     return _mm256_broadcastsi128_si256(UnpackScaleMin4(b + kScales));
   }
@@ -216,13 +253,12 @@ struct Q4K {
   }
   static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep& p) {
-    uint16_t d, dmin;
-    std::memcpy(&d, b, 2);
-    std::memcpy(&dmin, b + 2, 2);
-    return {_mm256_shuffle_epi8(p, Load(kMinCtrl4)), _cvtsh_ss(d), _cvtsh_ss(dmin)};
+    const __m128i m8 = _mm_srli_si128(_mm256_castsi256_si128(p), 8);
+    return {_mm256_set1_ps(Half(b)), {ScaledMins(m8, Half(b + 2))}};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
-    FinishMin(tl, a, isum, acc);
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float* mins, __m256i isum,
+                                __m256& acc) {
+    FinishMin(tl, a, mins, isum, acc);
   }
 };
 
@@ -243,7 +279,8 @@ struct Q2K {
   static constexpr size_t kBytes = sizeof(BlockQ2_K);
   using W = __m256i;
   using Prep = __m256i;  // the 16 scale nibbles in both lanes
-  using Tail = MinTail;
+  using Tail = MinTail<2>;
+  static constexpr int kMinRuns = 16;
   static EXA_INLINE Prep Prepare(const uint8_t* b) {
     const __m128i s = LoadU128(b + offsetof(BlockQ2_K, scales));
     return _mm256_broadcastsi128_si256(_mm_and_si128(s, _mm_set1_epi8(0x0f)));
@@ -261,11 +298,13 @@ struct Q2K {
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
     const __m128i s = LoadU128(b + offsetof(BlockQ2_K, scales));
     const __m128i m = _mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(0x0f));
-    return {_mm256_cvtepu8_epi16(m), Half(b + offsetof(BlockQ2_K, d)),
-            Half(b + offsetof(BlockQ2_K, dmin))};
+    const float dmin = Half(b + offsetof(BlockQ2_K, dmin));
+    return {_mm256_set1_ps(Half(b + offsetof(BlockQ2_K, d))),
+            {ScaledMins(m, dmin), ScaledMins(_mm_srli_si128(m, 8), dmin)}};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
-    FinishMin(tl, a, isum, acc);
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float* mins, __m256i isum,
+                                __m256& acc) {
+    FinishMin(tl, a, mins, isum, acc);
   }
 };
 
@@ -298,7 +337,8 @@ struct Q3K {
   static constexpr size_t kBytes = sizeof(BlockQ3_K);
   using W = __m256i;
   using Prep = SignedScales16;
-  using Tail = OffsetTail<2>;
+  using Tail = OffsetTail;
+  static constexpr int kMinRuns = 0;
   static EXA_INLINE __m256i Scales16(const uint8_t* b) {
     return _mm256_cvtepi8_epi16(UnpackScalesQ3(b + offsetof(BlockQ3_K, scales)));
   }
@@ -318,9 +358,10 @@ struct Q3K {
   }
   static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
-    return {Scales16(b), Half(b + offsetof(BlockQ3_K, d))};
+    return MakeOffsetTail<4>(Scales16(b), Half(b + offsetof(BlockQ3_K, d)));
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float*, __m256i isum,
+                                __m256& acc) {
     FinishOffset(tl, a, isum, acc);
   }
 };
@@ -329,7 +370,8 @@ struct Q6K {
   static constexpr size_t kBytes = sizeof(BlockQ6_K);
   using W = __m256i;
   using Prep = SignedScales16;
-  using Tail = OffsetTail<5>;
+  using Tail = OffsetTail;
+  static constexpr int kMinRuns = 0;
   static EXA_INLINE __m256i Scales16(const uint8_t* b) {
     return _mm256_cvtepi8_epi16(LoadU128(b + offsetof(BlockQ6_K, scales)));
   }
@@ -350,9 +392,10 @@ struct Q6K {
   }
   static EXA_INLINE __m256i Dot(W w, __m256i a) { return DotU8(w, a); }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
-    return {Scales16(b), Half(b + offsetof(BlockQ6_K, d))};
+    return MakeOffsetTail<32>(Scales16(b), Half(b + offsetof(BlockQ6_K, d)));
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float*, __m256i isum,
+                                __m256& acc) {
     FinishOffset(tl, a, isum, acc);
   }
 };
@@ -370,8 +413,9 @@ struct IQ4XS {
   };
   using Prep = __m256i;  // 8 signed 16-bit scales in both lanes
   struct Tail {
-    float d;
+    __m256 d;
   };
+  static constexpr int kMinRuns = 0;
   static EXA_INLINE Prep Prepare(const uint8_t* b) {
     uint16_t sh;
     uint32_t sl;
@@ -403,10 +447,12 @@ struct IQ4XS {
     return _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(a, w.val));
   }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
-    return {Half(b + offsetof(BlockIQ4_XS, d))};
+    return {_mm256_set1_ps(Half(b + offsetof(BlockIQ4_XS, d)))};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m256i isum, __m256& acc) {
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(tl.d * a->d), acc);
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float*, __m256i isum,
+                                __m256& acc) {
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(tl.d, _mm256_broadcast_ss(&a->d)),
+                          acc);
   }
 };
 
@@ -423,9 +469,11 @@ EXA_INLINE __m256i Pin(__m256i v) {
 // unpacked once for all T tokens. One row at a time keeps the weight reads one sequential stream,
 // which the hardware prefetchers follow; several rows in step (short interleaved streams) read
 // from DRAM several times slower on the machines measured.
+// `mins`: the MinSums of the T tokens for the types with minimums (token t at t * nb *
+// kMinStride), else unused.
 template <class K, int T>
-void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_bytes, float* y,
-            size_t y_stride) {
+void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_bytes,
+            const float* mins, float* y, size_t y_stride) {
   __m256 acc[T];
   Unroll<T>([&](auto t) { acc[t] = _mm256_setzero_ps(); });
   for (size_t b = 0; b < nb; ++b) {
@@ -449,12 +497,17 @@ void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_byte
       });
     });
     const typename K::Tail tl = K::MakeTail(blk, prep);
-    Unroll<T>([&](auto t) { K::Finish(tl, a[t], isum[t], acc[t]); });
+    Unroll<T>([&](auto t) {
+      const float* m = nullptr;
+      if constexpr (K::kMinRuns > 0) m = mins + (t * nb + b) * kMinStride;
+      K::Finish(tl, a[t], m, isum[t], acc[t]);
+    });
   }
   Unroll<T>([&](auto t) { y[t * y_stride] = Hsum(acc[t]); });
 }
 
-using KernelFn = void (*)(size_t, const uint8_t*, const uint8_t*, size_t, float*, size_t);
+using KernelFn = void (*)(size_t, const uint8_t*, const uint8_t*, size_t, const float*, float*,
+                          size_t);
 
 // Tokens per kernel call: 8 accumulators plus the unpacked quants, scales and one activation
 // vector fill the 16 registers.
@@ -472,11 +525,19 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   const size_t nb = k / kQKK;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
+  const float* mins = nullptr;
+  if constexpr (K::kMinRuns > 0) {
+    thread_local std::vector<float> buffer;
+    if (buffer.size() < toks * nb * kMinStride) buffer.resize(toks * nb * kMinStride);
+    MinSums<K::kMinRuns>(ab, act_row_bytes, toks, nb, buffer.data());
+    mins = buffer.data();
+  }
   for (size_t r = 0; r < rows; ++r) {
     for (size_t t = 0; t < toks; t += kToks) {
       const size_t nt = std::min<size_t>(kToks, toks - t);
       kKernels[nt - 1](nb, wb + r * w_row_bytes, ab + t * act_row_bytes, act_row_bytes,
-                       y + t * y_stride + r, y_stride);
+                       mins + (K::kMinRuns > 0 ? t * nb * kMinStride : 0), y + t * y_stride + r,
+                       y_stride);
     }
   }
 }

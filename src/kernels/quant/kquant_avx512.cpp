@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/kernels.h"
@@ -47,10 +48,6 @@ constexpr Bytes64 MakeBytes(F f) {
 }
 EXA_INLINE __m512i Load(const Bytes64& b) {
   return _mm512_loadu_si512(b.v);
-}
-// The low 32 bytes, for the 256-bit tails.
-EXA_INLINE __m256i Load256(const Bytes64& b) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.v));
 }
 
 EXA_INLINE __m256i LoadU256(const void* p) {
@@ -135,7 +132,11 @@ void PrepareQ8x256(const float* x, size_t k, void* out) {
 //   __m512i Scale<G>(prep)          16-bit scale per 16-bit product lane
 //   __m512i Dot(W, a)               16-bit pair products of quants and activations
 //   Tail MakeTail(b, prep)          what Finish needs per row
-//   Finish(tail, act, isum, acc)    acc += this super-block's float contribution
+//   Finish(tail, act, mins, isum, acc)
+//                                   acc += this super-block's float contribution
+//   kMinRuns                        0, or the runs of 16 activations (8 or 16) one minimum
+//                                   covers: the minimums are then taken from `mins` (see
+//                                   MinSums) instead of the bsums
 
 EXA_INLINE __m512i DotU8(__m512i w, __m512i a) {
   return _mm512_maddubs_epi16(w, a);
@@ -163,25 +164,60 @@ EXA_INLINE __m512i HalvesEpi16(int v0, int v1) {
                             _mm256_set1_epi16(static_cast<int16_t>(v1)), 1);
 }
 
-struct MinTail {
-  __m256i m16;  // minimum per activation run of 16
-  float d, dmin;
-};
-EXA_INLINE void FinishMin(const MinTail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
-  const __m256i corr = _mm256_madd_epi16(LoadU256(a->bsums), tl.m16);
-  const __m512 c = _mm512_cvtepi32_ps(_mm512_zextsi256_si512(corr));
-  const __m512 v = _mm512_fmsub_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(tl.d),
-                                   _mm512_mul_ps(c, _mm512_set1_ps(tl.dmin)));
-  acc = _mm512_fmadd_ps(v, _mm512_set1_ps(a->d), acc);
+// The minimums (Q2_K, Q4_K, Q5_K) have their own fp16 factor, so they cannot join the integer
+// sums. Their part, dmin * sum_j m[j] * da * bsum[j], is a float dot product of a per-row vector
+// (dmin * m) and a per-token one (da * bsum, grouped per minimum): the tile computes the token
+// vectors once per call (MinSums) and the kernel adds one FMA per super-block and token.
+constexpr int kMinStride = 16;  // floats per token and super-block in the MinSums output
+
+// out[(t * nb + b) * kMinStride + j] = d * (sum of the bsums of minimum j) of super-block b of
+// token t, for j < kRuns (8: pairs of runs, 16: single runs); zeros up to kMinStride.
+template <int kRuns>
+void MinSums(const uint8_t* act, size_t act_row_bytes, size_t toks, size_t nb, float* out) {
+  for (size_t t = 0; t < toks; ++t) {
+    const auto* a = reinterpret_cast<const ActQ8x256*>(act + t * act_row_bytes);
+    for (size_t b = 0; b < nb; ++b, out += kMinStride) {
+      const __m256 d = _mm256_broadcast_ss(&a[b].d);
+      const __m256i bs = LoadU256(a[b].bsums);
+      if constexpr (kRuns == 8) {
+        const __m256i pairs = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));
+        _mm256_storeu_ps(out, _mm256_mul_ps(d, _mm256_cvtepi32_ps(pairs)));
+        _mm256_storeu_ps(out + 8, _mm256_setzero_ps());
+      } else {
+        const __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(bs));
+        const __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(bs, 1));
+        _mm256_storeu_ps(out, _mm256_mul_ps(d, _mm256_cvtepi32_ps(lo)));
+        _mm256_storeu_ps(out + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(hi)));
+      }
+    }
+  }
 }
+
+struct MinTail {
+  __m512 d;   // fp16 d in every lane
+  __m512 dm;  // dmin * minimum (zeros past the type's minimums)
+};
+EXA_INLINE void FinishMin(const MinTail& tl, const ActQ8x256* a, const float* mins, __m512i isum,
+                          __m512& acc) {
+  acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(isum), tl.d), _mm512_set1_ps(a->d), acc);
+  acc = _mm512_fnmadd_ps(tl.dm, _mm512_loadu_ps(mins), acc);
+}
+// dmin * the 16 bytes of m as floats.
+EXA_INLINE __m512 ScaledMins(__m128i m, float dmin) {
+  const __m512i m32 = _mm512_cvtepu16_epi32(_mm256_cvtepu8_epi16(m));
+  return _mm512_mul_ps(_mm512_set1_ps(dmin), _mm512_cvtepi32_ps(m32));
+}
+
+// The tail for types with a fixed quant offset (Q3_K: 4, Q6_K: 32) and signed scales: the
+// offset joins the integer sums.
 struct OffsetTail {
   __m256i neg16;  // -offset * scale per activation run of 16
-  float d;
+  __m512 d;
 };
 EXA_INLINE void FinishOffset(const OffsetTail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
   isum = _mm512_dpwssd_epi32(isum, _mm512_zextsi256_si512(LoadU256(a->bsums)),
                              _mm512_zextsi256_si512(tl.neg16));
-  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(tl.d * a->d), acc);
+  acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(isum), tl.d), _mm512_set1_ps(a->d), acc);
 }
 
 // Q4_K / Q5_K: bytes [sc0 .. sc7, m0 .. m7] from the 12 packed bytes at s (reads 16).
@@ -195,17 +231,13 @@ EXA_INLINE __m128i UnpackScaleMin4(const uint8_t* s) {
   return _mm_or_si128(a, b);
 }
 
-constexpr Bytes64 kMinCtrl4 = MakeBytes([](int i) {
-  const int word = (i % 32) / 2;  // run of 16 (in the low 256 bits)
-  return i % 2 == 0 ? 8 + word / 2 : 0x80;
-});
-
 struct Q4K {
   static constexpr size_t kBytes = sizeof(BlockQ4_K);
   static constexpr size_t kQs = offsetof(BlockQ4_K, qs);
   using W = __m512i;
   using Prep = __m512i;  // [sc0..7 m0..7] in every lane
   using Tail = MinTail;
+  static constexpr int kMinRuns = 8;
   static EXA_INLINE Prep Prepare(const uint8_t* b) {
     return _mm512_broadcast_i32x4(UnpackScaleMin4(b + offsetof(BlockQ4_K, scales)));
   }
@@ -222,11 +254,12 @@ struct Q4K {
   }
   static EXA_INLINE __m512i Dot(W w, __m512i a) { return DotU8(w, a); }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep& p) {
-    return {_mm256_shuffle_epi8(_mm512_castsi512_si256(p), Load256(kMinCtrl4)), Half(b),
-            Half(b + 2)};
+    const __m128i m8 = _mm_srli_si128(_mm512_castsi512_si128(p), 8);  // m0..7, then zeros
+    return {_mm512_set1_ps(Half(b)), ScaledMins(m8, Half(b + 2))};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
-    FinishMin(tl, a, isum, acc);
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float* mins, __m512i isum,
+                                __m512& acc) {
+    FinishMin(tl, a, mins, isum, acc);
   }
 };
 
@@ -250,6 +283,7 @@ struct Q2K {
   using W = __m512i;
   using Prep = __m512i;  // the 16 scale nibbles in every lane
   using Tail = MinTail;
+  static constexpr int kMinRuns = 16;
   static EXA_INLINE Prep Prepare(const uint8_t* b) {
     const __m128i s = LoadU128(b + offsetof(BlockQ2_K, scales));
     return _mm512_broadcast_i32x4(_mm_and_si128(s, _mm_set1_epi8(0x0f)));
@@ -270,11 +304,12 @@ struct Q2K {
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
     const __m128i s = LoadU128(b + offsetof(BlockQ2_K, scales));
     const __m128i m = _mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(0x0f));
-    return {_mm256_cvtepu8_epi16(m), Half(b + offsetof(BlockQ2_K, d)),
-            Half(b + offsetof(BlockQ2_K, dmin))};
+    return {_mm512_set1_ps(Half(b + offsetof(BlockQ2_K, d))),
+            ScaledMins(m, Half(b + offsetof(BlockQ2_K, dmin)))};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
-    FinishMin(tl, a, isum, acc);
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float* mins, __m512i isum,
+                                __m512& acc) {
+    FinishMin(tl, a, mins, isum, acc);
   }
 };
 
@@ -314,6 +349,7 @@ struct Q3K {
   using W = __m512i;
   using Prep = SignedScales16;
   using Tail = OffsetTail;
+  static constexpr int kMinRuns = 0;
   static EXA_INLINE __m256i Scales16(const uint8_t* b) {
     return _mm256_cvtepi8_epi16(UnpackScalesQ3(b + offsetof(BlockQ3_K, scales)));
   }
@@ -335,9 +371,10 @@ struct Q3K {
   }
   static EXA_INLINE __m512i Dot(W w, __m512i a) { return DotU8(w, a); }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
-    return {NegScaled<4>(Scales16(b)), Half(b + offsetof(BlockQ3_K, d))};
+    return {NegScaled<4>(Scales16(b)), _mm512_set1_ps(Half(b + offsetof(BlockQ3_K, d)))};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float*, __m512i isum,
+                                __m512& acc) {
     FinishOffset(tl, a, isum, acc);
   }
 };
@@ -347,6 +384,7 @@ struct Q6K {
   using W = __m512i;
   using Prep = SignedScales16;
   using Tail = OffsetTail;
+  static constexpr int kMinRuns = 0;
   static EXA_INLINE __m256i Scales16(const uint8_t* b) {
     return _mm256_cvtepi8_epi16(LoadU128(b + offsetof(BlockQ6_K, scales)));
   }
@@ -370,9 +408,10 @@ struct Q6K {
   }
   static EXA_INLINE __m512i Dot(W w, __m512i a) { return DotU8(w, a); }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
-    return {NegScaled<32>(Scales16(b)), Half(b + offsetof(BlockQ6_K, d))};
+    return {NegScaled<32>(Scales16(b)), _mm512_set1_ps(Half(b + offsetof(BlockQ6_K, d)))};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float*, __m512i isum,
+                                __m512& acc) {
     FinishOffset(tl, a, isum, acc);
   }
 };
@@ -390,8 +429,9 @@ struct IQ4XS {
   };
   using Prep = __m512i;  // 8 signed 16-bit scales in every lane
   struct Tail {
-    float d;
+    __m512 d;
   };
+  static constexpr int kMinRuns = 0;
   static EXA_INLINE Prep Prepare(const uint8_t* b) {
     uint16_t sh;
     uint32_t sl;
@@ -427,10 +467,11 @@ struct IQ4XS {
     return _mm512_maddubs_epi16(w.abs, _mm512_mask_sub_epi8(a, w.neg, _mm512_setzero_si512(), a));
   }
   static EXA_INLINE Tail MakeTail(const uint8_t* b, const Prep&) {
-    return {Half(b + offsetof(BlockIQ4_XS, d))};
+    return {_mm512_set1_ps(Half(b + offsetof(BlockIQ4_XS, d)))};
   }
-  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, __m512i isum, __m512& acc) {
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(tl.d * a->d), acc);
+  static EXA_INLINE void Finish(const Tail& tl, const ActQ8x256* a, const float*, __m512i isum,
+                                __m512& acc) {
+    acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(isum), tl.d), _mm512_set1_ps(a->d), acc);
   }
 };
 
@@ -450,9 +491,11 @@ EXA_INLINE __m512i Pin(__m512i v) {
 // unpacked once for all T tokens. One row at a time keeps the weight reads one sequential stream,
 // which the hardware prefetchers follow; several rows in step (short interleaved streams) read
 // from DRAM several times slower on the machines measured.
+// `mins`: the MinSums of the T tokens for the types with minimums (token t at t * nb *
+// kMinStride), else unused.
 template <class K, int T>
-void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_bytes, float* y,
-            size_t y_stride) {
+void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_bytes,
+            const float* mins, float* y, size_t y_stride) {
   __m512 acc[T];
   Unroll<T>([&](auto t) { acc[t] = _mm512_setzero_ps(); });
   for (size_t b = 0; b < nb; ++b) {
@@ -473,12 +516,17 @@ void Kernel(size_t nb, const uint8_t* w, const uint8_t* act, size_t act_row_byte
       });
     });
     const typename K::Tail tl = K::MakeTail(blk, prep);
-    Unroll<T>([&](auto t) { K::Finish(tl, a[t], isum[t], acc[t]); });
+    Unroll<T>([&](auto t) {
+      const float* m = nullptr;
+      if constexpr (K::kMinRuns > 0) m = mins + (t * nb + b) * kMinStride;
+      K::Finish(tl, a[t], m, isum[t], acc[t]);
+    });
   }
   Unroll<T>([&](auto t) { y[t * y_stride] = Hsum(acc[t]); });
 }
 
-using KernelFn = void (*)(size_t, const uint8_t*, const uint8_t*, size_t, float*, size_t);
+using KernelFn = void (*)(size_t, const uint8_t*, const uint8_t*, size_t, const float*, float*,
+                          size_t);
 
 // Tokens per kernel call. The emulated build (tests only) takes fewer: the same template code,
 // compiled in a fraction of the time.
@@ -500,11 +548,19 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   const size_t nb = k / kQKK;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
+  const float* mins = nullptr;
+  if constexpr (K::kMinRuns > 0) {
+    thread_local std::vector<float> buffer;
+    if (buffer.size() < toks * nb * kMinStride) buffer.resize(toks * nb * kMinStride);
+    MinSums<K::kMinRuns>(ab, act_row_bytes, toks, nb, buffer.data());
+    mins = buffer.data();
+  }
   for (size_t r = 0; r < rows; ++r) {
     for (size_t t = 0; t < toks; t += kToks) {
       const size_t nt = std::min<size_t>(kToks, toks - t);
       kKernels[nt - 1](nb, wb + r * w_row_bytes, ab + t * act_row_bytes, act_row_bytes,
-                       y + t * y_stride + r, y_stride);
+                       mins + (K::kMinRuns > 0 ? t * nb * kMinStride : 0), y + t * y_stride + r,
+                       y_stride);
     }
   }
 }
