@@ -3,12 +3,32 @@
 #include <atomic>
 #include <cstdlib>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include "base/error.h"
 
 namespace exaone::kernels {
 namespace {
 
 std::atomic<int> g_active{-1};
+
+#if defined(__x86_64__) || defined(__i386__)
+// CPUID.1:ECX bit 29 (clang's __builtin_cpu_supports has no name for F16C).
+bool HasF16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  return (c >> 29) & 1u;
+}
+
+// CPUID.(EAX=7, ECX=0):ECX bit 11 (nor for AVX512-VNNI).
+bool HasAvx512Vnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return (c >> 11) & 1u;
+}
+#endif
 
 SimdTarget Detect() {
   SimdTarget best = SimdTarget::kScalar;
@@ -53,12 +73,11 @@ bool CpuSupports(SimdTarget t) {
     case SimdTarget::kScalar:
       return true;
     case SimdTarget::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c();
     case SimdTarget::kAvx512:
       return CpuSupports(SimdTarget::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+             __builtin_cpu_supports("avx512vl") && HasAvx512Vnni();
   }
   return false;
 #else
