@@ -19,9 +19,9 @@ def exaone_bin():
     return os.environ.get("EXAONE_BIN", str(ROOT / "build" / "release" / "cli" / "exaone"))
 
 
-def run(*args, check=True, timeout=300):
+def run(*args, check=True, timeout=300, env=None):
     r = subprocess.run([exaone_bin(), *map(str, args)], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, env=None if env is None else {**os.environ, **env})
     if check and r.returncode != 0:
         raise AssertionError(f"exaone {' '.join(map(str, args))} failed ({r.returncode}):\n"
                              f"{r.stderr}")
@@ -34,10 +34,10 @@ def reference(name):
     return meta, logits.reshape(meta["shape"])
 
 
-def logits(model, ids, tmp_path, decode=False):
+def logits(model, ids, tmp_path, decode=False, env=None):
     out = tmp_path / "logits.bin"
     r = run("logits", model, "--ids", ",".join(map(str, ids)), "--out", out,
-            *(["--decode"] if decode else []))
+            *(["--decode"] if decode else []), env=env)
     t, v = map(int, r.stdout.split())
     return np.fromfile(out, dtype="<f4").reshape(t, v)
 

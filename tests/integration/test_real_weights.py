@@ -118,8 +118,7 @@ def test_perplexity_within_one_percent_of_llama_cpp(model, full_logits, tmp_path
 
 
 def test_decode_path_agrees(model, full_logits, tmp_path):
-    # The KV-cache path (one token at a time) over the first 96 ids: llama.cpp's top-1 where it is
-    # decided, and the batched prefill's logits within rounding.
+    # The KV-cache path (one token at a time) over the first 96 ids.
     n = 96
     dec = logits(model, REF["ids"][:n], tmp_path, decode=True)
     t = REF["top1"]
@@ -127,7 +126,17 @@ def test_decode_path_agrees(model, full_logits, tmp_path):
     decided = [p for p in range(1, n) if margins[p] > t["largest_margin_of_a_disagreement"]]
     assert len(decided) >= n // 2
     assert [int(dec[p].argmax()) for p in decided] == [ref[p] for p in decided]
-    assert np.abs(dec - full_logits[:n]).max() < 0.1
+    # The SIMD kernels sum in a different order for one token than for many, and in this model a
+    # rounding difference can move an int8-quantized activation by one step: equally valid orders
+    # (scalar against AVX2 prefill, or AVX2 prefill against AVX2 decode) differ by up to 1.4 in a
+    # logit and 0.16 on average. A cache or position bug shifts every later logit by far more.
+    assert np.abs(dec - full_logits[:n]).mean() < 0.3
+    # The scalar kernels compute each output the same way whatever the batch, so there the two
+    # paths must agree within float rounding of the attention sums.
+    scalar = {"EXAONE_SIMD": "scalar"}
+    full_s = logits(model, REF["ids"][:n], tmp_path, env=scalar)
+    dec_s = logits(model, REF["ids"][:n], tmp_path, decode=True, env=scalar)
+    assert np.abs(dec_s - full_s).max() < 1e-3
 
 
 def test_greedy_chat_answer_names_paris(model):

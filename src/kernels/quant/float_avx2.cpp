@@ -3,7 +3,7 @@
 // A micro-kernel multiplies R weight rows with T activation rows, keeping R x T vector
 // accumulators; each converted weight vector is reused by the T tokens, each activation vector
 // by the R rows. Horizontal sums happen once per output, after the k loop. Decode (one token)
-// uses two accumulators per row so the FMA latency never limits the streaming rate.
+// reads one row at a time with four accumulators.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -77,27 +77,28 @@ void Micro(size_t k, const uint8_t* w, size_t wrb, const uint8_t* act, size_t ar
   }
 }
 
-// One token, R rows, 16 values per step in two accumulators per row.
-template <class W, int R>
-void MicroDecode(size_t k, const uint8_t* w, size_t wrb, const uint8_t* act, float* y, size_t) {
-  const size_t k16 = k & ~size_t{15};
-  const auto* x = reinterpret_cast<const float*>(act);
-  __m256 acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
-  for (size_t i = 0; i < k16; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i);
-    const __m256 x1 = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < R; ++r) {
-      const uint8_t* p = w + r * wrb + i * W::kBytes;
-      acc0[r] = _mm256_fmadd_ps(W::Load8(p), x0, acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(W::Load8(p + 8 * W::kBytes), x1, acc1[r]);
-    }
+// Decode: one row times one token, 32 values per step in four accumulators. Rows go one at a
+// time, each a single sequential stream, which the memory system serves faster than several
+// rows side by side (BF16 from DRAM: 16-19 GB/s against 9-13 GB/s with 2 or 3 rows).
+template <class W>
+float DecodeRow(size_t k, const uint8_t* w, const float* x) {
+  const size_t k32 = k & ~size_t{31};
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  for (size_t i = 0; i < k32; i += 32) {
+    const uint8_t* p = w + i * W::kBytes;
+    acc0 = _mm256_fmadd_ps(W::Load8(p), _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(W::Load8(p + 8 * W::kBytes), _mm256_loadu_ps(x + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(W::Load8(p + 16 * W::kBytes), _mm256_loadu_ps(x + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(W::Load8(p + 24 * W::kBytes), _mm256_loadu_ps(x + i + 24), acc3);
   }
-  for (int r = 0; r < R; ++r) {
-    float s = Hsum(_mm256_add_ps(acc0[r], acc1[r]));
-    for (size_t i = k16; i < k; ++i) s += W::At(w + r * wrb, i) * x[i];
-    y[r] = s;
+  size_t i = k32;
+  for (; i + 8 <= k; i += 8) {
+    acc0 = _mm256_fmadd_ps(W::Load8(w + i * W::kBytes), _mm256_loadu_ps(x + i), acc0);
   }
+  float s = Hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  for (; i < k; ++i) s += W::At(w, i) * x[i];
+  return s;
 }
 
 // Rows and tokens per micro-kernel: 12 accumulators, 3 converted weight vectors and one
@@ -108,20 +109,10 @@ constexpr int kToks = 4;
 
 using MicroFn = void (*)(size_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
 
-template <class W, int R, int T>
-void Kernel(size_t k, const uint8_t* w, size_t wrb, const uint8_t* act, size_t arb, float* y,
-            size_t ys) {
-  if constexpr (T == 1) {
-    MicroDecode<W, R>(k, w, wrb, act, y, ys);
-  } else {
-    Micro<W, R, T>(k, w, wrb, act, arb, y, ys);
-  }
-}
-
 // fns[r - 1][t - 1] handles r rows and t tokens.
 template <class W, int R, int... Ts>
 constexpr std::array<MicroFn, kToks> RowFns(std::integer_sequence<int, Ts...>) {
-  return {Kernel<W, R, Ts + 1>...};
+  return {Micro<W, R, Ts + 1>...};
 }
 template <class W, int... Rs>
 constexpr std::array<std::array<MicroFn, kToks>, kRows> MakeFns(std::integer_sequence<int, Rs...>) {
@@ -137,6 +128,11 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
           size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
+  if (toks == 1) {
+    const auto* x = reinterpret_cast<const float*>(ab);
+    for (size_t r = 0; r < rows; ++r) y[r] = DecodeRow<W>(k, wb + r * w_row_bytes, x);
+    return;
+  }
   for (size_t r0 = 0; r0 < rows; r0 += kRows) {
     const size_t nr = std::min<size_t>(kRows, rows - r0);
     for (size_t t0 = 0; t0 < toks; t0 += kToks) {

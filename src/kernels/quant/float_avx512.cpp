@@ -127,6 +127,12 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
                                                 RowFns<W, 3>::fns, RowFns<W, 4>::fns};
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
+  if (toks == 1) {  // decode: one row at a time, each a single sequential stream
+    for (size_t r = 0; r < rows; ++r) {
+      MicroDecode<W, 1>(k, wb + r * w_row_bytes, w_row_bytes, ab, act_row_bytes, y + r, y_stride);
+    }
+    return;
+  }
   for (size_t r0 = 0; r0 < rows; r0 += kRows) {
     const size_t nr = std::min<size_t>(kRows, rows - r0);
     for (size_t t0 = 0; t0 < toks; t0 += kToks) {

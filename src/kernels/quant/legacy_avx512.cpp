@@ -203,9 +203,9 @@ inline int32_t HsumInt(__m512i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-// Bytes ahead in each weight row that a micro-kernel prefetches: with several rows read side by
-// side the hardware prefetcher alone keeps too few lines in flight (measured with the AVX2
-// kernels, whose decode from DRAM ran at half the bandwidth without it).
+// Bytes ahead in a weight row that the kernels prefetch: the hardware prefetcher alone keeps too
+// few lines in flight for these compute-dense loops (measured with the AVX2 kernels, whose
+// decode from DRAM ran 30-50% slower without it).
 constexpr int kPrefetch = 4096;
 
 template <class W, int R, int T>
@@ -291,6 +291,12 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   const size_t nb = k / kQK;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
+  if (toks == 1) {  // decode: one row at a time, each a single sequential stream
+    for (size_t r = 0; r < rows; ++r) {
+      Micro<W, 1, 1>(nb, wb + r * w_row_bytes, w_row_bytes, ab, act_row_bytes, y + r, y_stride);
+    }
+    return;
+  }
   for (size_t r0 = 0; r0 < rows; r0 += kRows) {
     const size_t nr = std::min<size_t>(kRows, rows - r0);
     for (size_t t0 = 0; t0 < toks; t0 += kToks) {
