@@ -112,4 +112,12 @@ std::optional<DType> CacheTypeOption(const Args& args) {
   throw Error(ErrorCode::kInvalidArgument, "--cache-type: expected f32 or f16, got '" + *v + "'");
 }
 
+Residency ResidencyOption(const Args& args) {
+  const bool map = args.Flag("--mmap"), load = args.Flag("--no-mmap");
+  if (map && load) {
+    throw Error(ErrorCode::kInvalidArgument, "--mmap and --no-mmap cannot be given together");
+  }
+  return map ? Residency::kMap : load ? Residency::kLoad : Residency::kAuto;
+}
+
 }  // namespace exaone::cli

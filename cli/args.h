@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/dtype.h"
+#include "base/mapped_file.h"
 
 namespace exaone::cli {
 
@@ -35,6 +36,10 @@ class Args {
 
 // --cache-type f32|f16 when given (throws a usage error for anything else).
 std::optional<DType> CacheTypeOption(const Args& args);
+
+// --mmap (keep the weight files memory-mapped) or --no-mmap (read them into huge-page memory);
+// kAuto when neither is given. Both at once is a usage error.
+Residency ResidencyOption(const Args& args);
 
 // Parses "1,2,3" into ids; throws Error naming the bad element.
 std::vector<int32_t> ParseIdList(const std::string& s);

@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* kUsage =
     "exaone bench MODEL [-p 512] [-n 128] [-d 0] [-r 3] [-t N[,N...]] [--cache-type f32|f16] "
-    "[--json]";
+    "[--mmap|--no-mmap] [--json]";
 
 std::vector<int64_t> IntList(const Args& args, const std::string& name, int64_t fallback) {
   auto v = args.Option(name);
@@ -102,7 +102,8 @@ std::string ModelType(const runtime::Engine& e, uint64_t params) {
 }  // namespace
 
 int BenchCommand(int argc, char** argv) {
-  Args args(argc, argv, {"--json", "--help"}, {"-p", "-n", "-d", "-r", "-t", "-o", "--cache-type"});
+  Args args(argc, argv, {"--json", "--help", "--mmap", "--no-mmap"},
+            {"-p", "-n", "-d", "-r", "-t", "-o", "--cache-type"});
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
     return 0;
@@ -119,7 +120,7 @@ int BenchCommand(int argc, char** argv) {
   }
   const std::optional<DType> cache_type = CacheTypeOption(args);
   const std::string model_path = hub::ResolveModel(args.positional()[0], hub::PullOptions{});
-  auto engine = runtime::Engine::Load(model_path, 1);
+  auto engine = runtime::Engine::Load(model_path, 1, ResidencyOption(args));
   uint64_t params = 0;
   for (const auto& t : engine->model.tensors->all()) params += t.elements();
   const std::string type = ModelType(*engine, params);
@@ -189,7 +190,7 @@ int BenchCommand(int argc, char** argv) {
                       {"samples_ns", ns},
                       {"samples_ts", ts},
                       {"backends", "CPU"},
-                      {"use_mmap", true}});
+                      {"use_mmap", !engine->model.files->weights_loaded()}});
     } else {
       std::printf("| %s | %.2f MiB | %.2f M | %d | %s | %.2f ± %.2f |\n", type.c_str(),
                   engine->model.files->file_bytes / 1048576.0, params / 1e6, t.threads,

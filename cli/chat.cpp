@@ -67,7 +67,7 @@ class Chat {
         o_(o),
         t_(LoadTemplate(e, model_path)),
         tags_(runtime::TagsForTemplate(t_.source)),
-        session_(*e.model.model, e.tokenizer.get(), o.n_ctx, *e.pool) {
+        session_(*e.model.model, e.tokenizer.get(), o.n_ctx, *e.pool, o.cache_type) {
     Reset();
   }
 

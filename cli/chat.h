@@ -16,6 +16,7 @@ struct ChatOptions {
   bool json = false;            // one-shot: print one JSON object
   bool verbose_prompt = false;  // print each rendered prompt to stderr
   int n_ctx = 4096;
+  std::optional<DType> cache_type;        // --cache-type
   runtime::GenerationOptions gen;         // stop ids, max tokens, truncation
   runtime::SamplingParams user_sampling;  // flags given on the command line
   bool sampling_given = false;            // any sampling flag given: use it in both modes

@@ -12,7 +12,7 @@ namespace exaone::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "exaone inspect MODEL [--ctx N] [--load] [--no-tensors] [--no-metadata]";
+    "exaone inspect MODEL [--ctx N] [--load] [--no-tensors] [--no-metadata] [--mmap | --no-mmap]";
 
 void PrintSummary(const model::LoadedModel& m, int64_t ctx) {
   const model::ModelSummary& s = m.model->summary();
@@ -92,13 +92,18 @@ void ReportResident(const model::LoadedModel& m) {
 }  // namespace
 
 int InspectCommand(int argc, char** argv) {
-  Args args(argc, argv, {"--load", "--no-tensors", "--no-metadata", "--help"}, {"--ctx"});
+  Args args(argc, argv,
+            {"--load", "--no-tensors", "--no-metadata", "--help", "--mmap", "--no-mmap"},
+            {"--ctx"});
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
     return 0;
   }
   args.ExpectPositional(1, 1, kUsage);
-  model::LoadedModel m = model::LoadModel(args.positional()[0]);
+  // Without --load only the headers are read: the weights stay mapped and untouched.
+  model::LoadOptions load;
+  load.residency = args.Flag("--load") ? ResidencyOption(args) : Residency::kMap;
+  model::LoadedModel m = model::LoadModel(args.positional()[0], load);
   const int64_t ctx = args.IntOption("--ctx", m.model->summary().context_length, 1, 1 << 24);
   std::printf("model:               %s\n", args.positional()[0].c_str());
   std::printf("files:               %s\n", HumanBytes(m.files->file_bytes).c_str());

@@ -14,8 +14,9 @@ namespace exaone::cli {
 
 int LogitsCommand(int argc, char** argv) {
   constexpr const char* kUsage =
-      "exaone logits MODEL --ids 1,2,3 --out FILE [--decode] [-t N] [--cache-type f32|f16]";
-  Args args(argc, argv, {"--decode", "--help"},
+      "exaone logits MODEL --ids 1,2,3 --out FILE [--decode] [-t N] [--cache-type f32|f16]"
+      " [--mmap | --no-mmap]";
+  Args args(argc, argv, {"--decode", "--help", "--mmap", "--no-mmap"},
             {"--ids", "--out", "-t", "--threads", "--cache-type"});
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
@@ -30,7 +31,9 @@ int LogitsCommand(int argc, char** argv) {
   int threads = static_cast<int>(args.IntOption("-t", DefaultThreadCount(), 1, 1024));
   threads = static_cast<int>(args.IntOption("--threads", threads, 1, 1024));
 
-  model::LoadedModel m = model::LoadModel(args.positional()[0]);
+  model::LoadOptions load;
+  load.residency = ResidencyOption(args);
+  model::LoadedModel m = model::LoadModel(args.positional()[0], load);
   const int64_t vocab = m.model->summary().vocab_size;
   const int n = static_cast<int>(ids.size());
   if (n > m.model->summary().context_length) {

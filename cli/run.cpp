@@ -27,7 +27,7 @@ constexpr const char* kDefaultModel = "LGAI-EXAONE/EXAONE-4.0-1.2B-GGUF:Q4_K_M";
 constexpr const char* kUsage =
     "exaone run [MODEL] [-p PROMPT] [--think | --no-think] [--system TEXT] [--json]\n"
     "       [--raw-ids 1,2,3] [-n N] [-c CTX] [-t THREADS] [--verbose-prompt] [--ignore-eos]\n"
-    "       [--stop TEXT]... [--truncate]\n"
+    "       [--stop TEXT]... [--truncate] [--cache-type f32|f16] [--mmap | --no-mmap]\n"
     "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]";
 
 nlohmann::json ResultJson(const runtime::GenerationResult& r) {
@@ -57,7 +57,8 @@ int RunRawIds(runtime::Engine& e, const Args& args, const std::vector<int32_t>& 
               runtime::GenerationOptions& options) {
   const int n_ctx = static_cast<int>(
       args.IntOption("-c", std::min<int64_t>(e.summary().context_length, 4096), 1, 1 << 24));
-  runtime::Session session(*e.model.model, e.tokenizer.get(), n_ctx, *e.pool);
+  runtime::Session session(*e.model.model, e.tokenizer.get(), n_ctx, *e.pool,
+                           CacheTypeOption(args));
   const bool json = args.Flag("--json");
   auto on_text = [&](const std::string& text, int32_t) {
     if (!json) {
@@ -103,12 +104,13 @@ void LoadWeights(const runtime::Engine& e) {
 
 int RunCommand(int argc, char** argv) {
   std::set<std::string> options = SamplingOptionNames();
-  for (const char* o : {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop"}) {
+  for (const char* o :
+       {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop", "--cache-type"}) {
     options.insert(o);
   }
   Args args(argc, argv,
             {"--json", "--ignore-eos", "--help", "--think", "--no-think", "--verbose-prompt",
-             "--truncate"},
+             "--truncate", "--mmap", "--no-mmap"},
             options);
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
@@ -125,7 +127,7 @@ int RunCommand(int argc, char** argv) {
   if (args.positional().empty())
     std::fprintf(stderr, "using the default model %s\n", kDefaultModel);
   const std::string model_path = hub::ResolveModel(model_arg, hub::PullOptions{});
-  auto engine = runtime::Engine::Load(model_path, threads);
+  auto engine = runtime::Engine::Load(model_path, threads, ResidencyOption(args));
   LoadWeights(*engine);
 
   runtime::GenerationOptions gen;
@@ -143,6 +145,7 @@ int RunCommand(int argc, char** argv) {
   chat.system = args.Option("--system").value_or("");
   chat.json = args.Flag("--json");
   chat.verbose_prompt = args.Flag("--verbose-prompt");
+  chat.cache_type = CacheTypeOption(args);
   chat.n_ctx = static_cast<int>(
       args.IntOption("-c", std::min<int64_t>(engine->summary().context_length, 4096), 1, 1 << 24));
   chat.gen = gen;

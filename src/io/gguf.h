@@ -88,13 +88,14 @@ struct GgufContents {
 // Tensor `data` pointers point into `bytes`, which must outlive the result.
 GgufContents ParseGguf(const uint8_t* bytes, size_t size, const std::string& what);
 
-// A GGUF file mapped into memory.
+// A GGUF file mapped (or read) into memory.
 class GgufFile {
  public:
-  explicit GgufFile(const std::string& path);
+  explicit GgufFile(const std::string& path, Residency residency = Residency::kMap);
   const GgufContents& contents() const { return contents_; }
   const std::string& path() const { return file_.path(); }
   uint64_t file_size() const { return file_.size(); }
+  bool loaded() const { return file_.loaded(); }  // read into memory rather than mapped
 
  private:
   MappedFile file_;

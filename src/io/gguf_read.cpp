@@ -332,7 +332,7 @@ const GgufTensorInfo* GgufContents::FindTensor(const std::string& name) const {
   return nullptr;
 }
 
-GgufFile::GgufFile(const std::string& path)
-    : file_(path), contents_(ParseGguf(file_.data(), file_.size(), path)) {}
+GgufFile::GgufFile(const std::string& path, Residency residency)
+    : file_(path, residency), contents_(ParseGguf(file_.data(), file_.size(), path)) {}
 
 }  // namespace exaone::io

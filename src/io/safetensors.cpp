@@ -121,8 +121,8 @@ SafetensorsHeader ParseSafetensors(const uint8_t* bytes, size_t size, const std:
   return h;
 }
 
-void SafetensorsSet::AddFile(const std::string& path) {
-  files_.push_back(std::make_unique<MappedFile>(path));
+void SafetensorsSet::AddFile(const std::string& path, Residency residency) {
+  files_.push_back(std::make_unique<MappedFile>(path, residency));
   const MappedFile& f = *files_.back();
   headers_.push_back(
       std::make_unique<SafetensorsHeader>(ParseSafetensors(f.data(), f.size(), path)));
@@ -136,13 +136,15 @@ void SafetensorsSet::AddFile(const std::string& path) {
   }
 }
 
-std::unique_ptr<SafetensorsSet> SafetensorsSet::OpenFile(const std::string& path) {
+std::unique_ptr<SafetensorsSet> SafetensorsSet::OpenFile(const std::string& path,
+                                                         Residency residency) {
   auto set = std::unique_ptr<SafetensorsSet>(new SafetensorsSet());
-  set->AddFile(path);
+  set->AddFile(path, residency);
   return set;
 }
 
-std::unique_ptr<SafetensorsSet> SafetensorsSet::OpenDir(const std::string& dir) {
+std::unique_ptr<SafetensorsSet> SafetensorsSet::OpenDir(const std::string& dir,
+                                                        Residency residency) {
   const std::string index_path = dir + "/model.safetensors.index.json";
   const std::string single = dir + "/model.safetensors";
   if (!FileExists(index_path)) {
@@ -150,7 +152,7 @@ std::unique_ptr<SafetensorsSet> SafetensorsSet::OpenDir(const std::string& dir) 
       throw Error(ErrorCode::kNotFound,
                   dir + ": no model.safetensors or model.safetensors.index.json");
     }
-    return OpenFile(single);
+    return OpenFile(single, residency);
   }
   Json j = ReadJsonFile(index_path);
   JsonView root(j, index_path);
@@ -167,7 +169,7 @@ std::unique_ptr<SafetensorsSet> SafetensorsSet::OpenDir(const std::string& dir) 
     if (std::find(shards.begin(), shards.end(), file) == shards.end()) shards.push_back(file);
   }
   auto set = std::unique_ptr<SafetensorsSet>(new SafetensorsSet());
-  for (const auto& s : shards) set->AddFile(dir + "/" + s);
+  for (const auto& s : shards) set->AddFile(dir + "/" + s, residency);
   for (auto it = map.json().begin(); it != map.json().end(); ++it) {
     auto found = set->by_name_.find(it.key());
     const std::string shard = dir + "/" + it->get<std::string>();
@@ -187,6 +189,13 @@ uint64_t SafetensorsSet::total_file_bytes() const {
   uint64_t total = 0;
   for (const auto& f : files_) total += f->size();
   return total;
+}
+
+bool SafetensorsSet::loaded() const {
+  for (const auto& f : files_) {
+    if (!f->loaded()) return false;
+  }
+  return !files_.empty();
 }
 
 }  // namespace exaone::io

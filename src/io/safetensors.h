@@ -39,16 +39,20 @@ SafetensorsHeader ParseSafetensors(const uint8_t* bytes, size_t size, const std:
 class SafetensorsSet {
  public:
   // `dir` holds model.safetensors or model.safetensors.index.json (+ shards).
-  static std::unique_ptr<SafetensorsSet> OpenDir(const std::string& dir);
-  static std::unique_ptr<SafetensorsSet> OpenFile(const std::string& path);
+  static std::unique_ptr<SafetensorsSet> OpenDir(const std::string& dir,
+                                                 Residency residency = Residency::kMap);
+  static std::unique_ptr<SafetensorsSet> OpenFile(const std::string& path,
+                                                  Residency residency = Residency::kMap);
 
   const SafetensorsTensor* Find(const std::string& name) const;
   const std::vector<const SafetensorsTensor*>& tensors() const { return order_; }
   uint64_t total_file_bytes() const;
+  // Whether every shard was read into memory rather than mapped.
+  bool loaded() const;
   const std::vector<std::string>& files() const { return paths_; }
 
  private:
-  void AddFile(const std::string& path);
+  void AddFile(const std::string& path, Residency residency);
 
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::vector<std::string> paths_;

@@ -33,6 +33,8 @@ struct ExportPlan {
 struct LoadOptions {
   std::function<void(std::vector<LayerAttention>& layers, int64_t& sliding_window)>
       adjust_attention;
+  // How the weight files are held: mapped, or read into huge-page memory (see MappedFile).
+  Residency residency = Residency::kAuto;
 };
 
 struct Architecture {

@@ -29,9 +29,9 @@ const Architecture& FindArchitecture(const ModelFiles& files) {
                                            "' is not supported (exaone4, exaone and llama are)");
 }
 
-LoadedModel OpenModel(const std::string& path) {
+LoadedModel OpenModel(const std::string& path, Residency residency) {
   LoadedModel m;
-  m.files = OpenModelFiles(path);
+  m.files = OpenModelFiles(path, residency);
   m.arch = &FindArchitecture(*m.files);
   if (m.files->format == SourceFormat::kGguf) {
     m.tensors =
@@ -44,7 +44,7 @@ LoadedModel OpenModel(const std::string& path) {
 }
 
 LoadedModel LoadModel(const std::string& path, const LoadOptions& options) {
-  LoadedModel m = OpenModel(path);
+  LoadedModel m = OpenModel(path, options.residency);
   m.model = m.arch->load(*m.files, *m.tensors, options);
   return m;
 }

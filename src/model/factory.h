@@ -19,10 +19,11 @@ struct LoadedModel {
   const Architecture* arch = nullptr;
 };
 
-// Opens and validates a GGUF file or HF folder and binds the weights (mapped, not copied).
+// Opens and validates a GGUF file or HF folder and binds the weights, used in place from the
+// file image (mapped or read into huge pages, as options.residency says).
 LoadedModel LoadModel(const std::string& path, const LoadOptions& options = {});
 
 // Opens the files and reads the configuration only (for inspecting a folder without weights).
-LoadedModel OpenModel(const std::string& path);
+LoadedModel OpenModel(const std::string& path, Residency residency = Residency::kMap);
 
 }  // namespace exaone::model

@@ -56,7 +56,7 @@ std::optional<std::vector<bool>> GgufMeta::BoolArrayOpt(const std::string& key) 
   return out;
 }
 
-std::unique_ptr<ModelFiles> OpenModelFiles(const std::string& path) {
+std::unique_ptr<ModelFiles> OpenModelFiles(const std::string& path, Residency residency) {
   auto files = std::make_unique<ModelFiles>();
   files->path = path;
   if (IsDirectory(path)) {
@@ -70,12 +70,12 @@ std::unique_ptr<ModelFiles> OpenModelFiles(const std::string& path) {
     io::JsonView root = files->ConfigView();
     if (!root.json().is_object()) root.Fail("expected an object");
     files->arch = root.String("model_type");
-    files->st = io::SafetensorsSet::OpenDir(path);
+    files->st = io::SafetensorsSet::OpenDir(path, residency);
     files->file_bytes = files->st->total_file_bytes();
     return files;
   }
   files->format = SourceFormat::kGguf;
-  files->gguf = std::make_unique<io::GgufFile>(path);
+  files->gguf = std::make_unique<io::GgufFile>(path, residency);
   files->file_bytes = files->gguf->file_size();
   auto arch = files->Meta().StringOpt("general.architecture");
   if (!arch) throw Error(ErrorCode::kBadConfig, path + ": metadata 'general.architecture' missing");

@@ -48,9 +48,12 @@ struct ModelFiles {
   io::JsonView ConfigView() const { return io::JsonView(config, config_path); }
   GgufMeta Meta() const { return GgufMeta(gguf->contents(), path); }
   std::string ArchKey(const std::string& suffix) const { return arch + "." + suffix; }
+  // Whether the weights were read into memory (Residency::kLoad) rather than mapped.
+  bool weights_loaded() const { return gguf ? gguf->loaded() : st && st->loaded(); }
 };
 
 // Opens a GGUF file or an HF folder; validates the container format but not the model.
-std::unique_ptr<ModelFiles> OpenModelFiles(const std::string& path);
+std::unique_ptr<ModelFiles> OpenModelFiles(const std::string& path,
+                                           Residency residency = Residency::kMap);
 
 }  // namespace exaone::model

@@ -46,9 +46,11 @@ bool HasTokenizer(const model::ModelFiles& files) {
 
 }  // namespace
 
-std::unique_ptr<Engine> Engine::Load(const std::string& path, int threads) {
+std::unique_ptr<Engine> Engine::Load(const std::string& path, int threads, Residency residency) {
   auto e = std::make_unique<Engine>();
-  e->model = model::LoadModel(path);
+  model::LoadOptions options;
+  options.residency = residency;
+  e->model = model::LoadModel(path, options);
   if (HasTokenizer(*e->model.files)) {
     if (e->model.files->format == model::SourceFormat::kGguf) {
       e->tokenizer = tokenizer::Tokenizer::FromGguf(e->model.files->gguf->contents(), path);

@@ -19,7 +19,8 @@ struct Engine {
   std::unique_ptr<ThreadPool> pool;
 
   // Loads the model at `path` (GGUF file or HF folder) with `threads` workers.
-  static std::unique_ptr<Engine> Load(const std::string& path, int threads);
+  static std::unique_ptr<Engine> Load(const std::string& path, int threads,
+                                      Residency residency = Residency::kAuto);
   const model::ModelSummary& summary() const { return model.model->summary(); }
 };
 

@@ -22,8 +22,8 @@ const char* FinishReasonName(FinishReason r) {
 }
 
 Session::Session(const model::Model& model, const tokenizer::Tokenizer* tok, int n_ctx,
-                 ThreadPool& pool)
-    : model_(model), tok_(tok), pool_(pool), cache_(model.NewSequence(n_ctx)) {}
+                 ThreadPool& pool, std::optional<DType> cache_type)
+    : model_(model), tok_(tok), pool_(pool), cache_(model.NewSequence(n_ctx, cache_type)) {}
 
 void Session::Reset() {
   cache_->Clear();

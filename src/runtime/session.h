@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,9 @@ using TextCallback = std::function<bool(const std::string& text, int32_t token)>
 
 class Session {
  public:
-  Session(const model::Model& model, const tokenizer::Tokenizer* tok, int n_ctx, ThreadPool& pool);
+  // `cache_type`: the KV cache's element type (the model's default when not given).
+  Session(const model::Model& model, const tokenizer::Tokenizer* tok, int n_ctx, ThreadPool& pool,
+          std::optional<DType> cache_type = std::nullopt);
 
   GenerationResult Generate(std::vector<int32_t> prompt, const GenerationOptions& options,
                             const TextCallback& on_text = nullptr);

@@ -58,11 +58,25 @@ def test_seeded_sampling_reproduces():
     (["--top-p", "1.5"], "--top-p must be a number"),
     (["-n", "-3"], "-n must be an integer"),
     (["-c", "4"], "does not fit the context"),
+    (["--cache-type", "q8_0"], "--cache-type: expected f32 or f16"),
+    (["--mmap", "--no-mmap"], "--mmap and --no-mmap cannot be given together"),
 ])
 def test_bad_flags_are_clear_errors(bad, expect):
     r = run("run", FIXTURES / "models" / "llama_tiny", "--raw-ids", "1,2,3,4,5", *bad, check=False)
     assert r.returncode in (1, 2) and expect in r.stderr, r.stderr
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_cache_type_and_residency_flags():
+    # An F32 model caches in f32 by default: asking for it changes nothing. An f16 cache is
+    # accepted. Holding the weights mapped or in memory never changes what is computed.
+    ref = reference("llama_tiny")
+    model = FIXTURES / "models" / "llama_tiny"
+    base = generate(model, ref["prompt"], "-n", 16)["ids"]
+    assert base == ref["tokens"][:16]
+    for extra in (["--cache-type", "f32"], ["--mmap"], ["--no-mmap"]):
+        assert generate(model, ref["prompt"], "-n", 16, *extra)["ids"] == base, extra
+    assert len(generate(model, ref["prompt"], "-n", 16, "--cache-type", "f16")["ids"]) == 16
 
 
 def test_without_model_uses_the_default_and_says_how_offline(tmp_path):
