@@ -52,9 +52,8 @@ tmpl::HfChatTemplate LoadGgufChatTemplate(const std::string& path, bool has_tool
     const io::GgufValue* id = g.Find(key);
     if (!id || !tokens || tokens->type != io::GgufType::kArray) continue;
     const std::optional<int64_t> i = id->AsInt();
-    if (i && *i >= 0 && static_cast<uint64_t>(*i) < tokens->items.size() &&
-        tokens->items[static_cast<size_t>(*i)].type == io::GgufType::kString) {
-      out.special_tokens[name] = tokens->items[static_cast<size_t>(*i)].str;
+    if (i && *i >= 0 && static_cast<uint64_t>(*i) < tokens->strings.size()) {
+      out.special_tokens[name] = tokens->strings[static_cast<size_t>(*i)];
     }
   }
   return out;

@@ -37,8 +37,10 @@ enum class GgufType : uint32_t {
 
 const char* GgufTypeName(GgufType t);
 
-// One metadata value. Scalars live in the field matching their type; arrays hold their items
-// (which may themselves be arrays).
+// One metadata value. Scalars live in the field matching their type. Arrays keep their items
+// compactly by element type (a tokenizer's vocabulary and merges are a few hundred thousand
+// items): numbers and bools as 8-byte words in `words`, strings in `strings`, arrays in
+// `nested`. ArraySize() and Item() read any of them.
 struct GgufValue {
   GgufType type = GgufType::kU32;
   uint64_t u = 0;  // kU8..kU64 and kBool
@@ -46,7 +48,9 @@ struct GgufValue {
   double f = 0;    // kF32, kF64
   std::string str;
   GgufType elem_type = GgufType::kU32;  // kArray
-  std::vector<GgufValue> items;         // kArray
+  std::vector<uint64_t> words;          // kArray of numbers/bools: u, or i or f's bits
+  std::vector<std::string> strings;     // kArray of kString
+  std::vector<GgufValue> nested;        // kArray of kArray
 
   static GgufValue U32(uint32_t v);
   static GgufValue U64(uint64_t v);
@@ -55,6 +59,12 @@ struct GgufValue {
   static GgufValue Bool(bool v);
   static GgufValue String(std::string v);
   static GgufValue Array(GgufType elem, std::vector<GgufValue> items);
+
+  // Number of items of an array (0 for a scalar), and item k as a value of elem_type.
+  size_t ArraySize() const;
+  GgufValue Item(size_t k) const;
+  // Appends `item` (of elem_type) to this array.
+  void Append(GgufValue item);
 
   bool IsInteger() const;
   bool IsFloat() const { return type == GgufType::kF32 || type == GgufType::kF64; }

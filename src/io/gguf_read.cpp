@@ -13,7 +13,7 @@ namespace {
 constexpr uint32_t kMaxDims = 4;   // GGML_MAX_DIMS
 constexpr int kMaxArrayDepth = 8;  // arrays of arrays nest at most this deep
 constexpr uint64_t kMaxStringBytes = 1ull << 30;
-// Array items across the whole file. Each costs about 100 bytes in memory however small it is
+// Array items across the whole file. Each costs 8 to 100 bytes in memory however small it is
 // on disk, so a hostile file must not be able to ask for more than a few GiB; real tokenizer
 // arrays hold a few hundred thousand items.
 constexpr uint64_t kMaxArrayItems = 1ull << 25;
@@ -165,10 +165,7 @@ GgufValue ReadValue(Cursor& c, GgufType type, const std::string& key, int depth)
                at);
       }
       c.CountItems(count, key, at);
-      v.items.reserve(count);
-      for (uint64_t k = 0; k < count; ++k) {
-        v.items.push_back(ReadValue(c, v.elem_type, key, depth + 1));
-      }
+      for (uint64_t k = 0; k < count; ++k) v.Append(ReadValue(c, v.elem_type, key, depth + 1));
       break;
     }
   }

@@ -1,5 +1,7 @@
+#include <bit>
 #include <cstdio>
 
+#include "base/error.h"
 #include "io/gguf.h"
 
 namespace exaone::io {
@@ -76,8 +78,55 @@ GgufValue GgufValue::Array(GgufType elem, std::vector<GgufValue> items) {
   GgufValue g;
   g.type = GgufType::kArray;
   g.elem_type = elem;
-  g.items = std::move(items);
+  for (GgufValue& item : items) g.Append(std::move(item));
   return g;
+}
+
+namespace {
+
+bool IsSigned(GgufType t) {
+  return t == GgufType::kI8 || t == GgufType::kI16 || t == GgufType::kI32 || t == GgufType::kI64;
+}
+
+}  // namespace
+
+size_t GgufValue::ArraySize() const {
+  if (type != GgufType::kArray) return 0;
+  if (elem_type == GgufType::kString) return strings.size();
+  if (elem_type == GgufType::kArray) return nested.size();
+  return words.size();
+}
+
+GgufValue GgufValue::Item(size_t k) const {
+  EXA_CHECK(type == GgufType::kArray && k < ArraySize());
+  if (elem_type == GgufType::kString) return String(strings[k]);
+  if (elem_type == GgufType::kArray) return nested[k];
+  GgufValue g;
+  g.type = elem_type;
+  const uint64_t w = words[k];
+  if (IsSigned(elem_type)) {
+    g.i = std::bit_cast<int64_t>(w);
+  } else if (elem_type == GgufType::kF32 || elem_type == GgufType::kF64) {
+    g.f = std::bit_cast<double>(w);
+  } else {
+    g.u = w;
+  }
+  return g;
+}
+
+void GgufValue::Append(GgufValue item) {
+  EXA_CHECK(type == GgufType::kArray && item.type == elem_type);
+  if (elem_type == GgufType::kString) {
+    strings.push_back(std::move(item.str));
+  } else if (elem_type == GgufType::kArray) {
+    nested.push_back(std::move(item));
+  } else if (IsSigned(elem_type)) {
+    words.push_back(std::bit_cast<uint64_t>(item.i));
+  } else if (elem_type == GgufType::kF32 || elem_type == GgufType::kF64) {
+    words.push_back(std::bit_cast<uint64_t>(item.f));
+  } else {
+    words.push_back(item.u);
+  }
 }
 
 bool GgufValue::IsInteger() const {
@@ -140,12 +189,12 @@ std::string GgufValue::ToString(size_t max_items) const {
       std::snprintf(buf, sizeof buf, "%g", f);
       return buf;
     case GgufType::kArray: {
-      std::string out =
-          std::string(GgufTypeName(elem_type)) + "[" + std::to_string(items.size()) + "] {";
-      for (size_t k = 0; k < items.size() && k < max_items; ++k) {
-        out += (k ? ", " : "") + items[k].ToString(max_items);
+      const size_t n = ArraySize();
+      std::string out = std::string(GgufTypeName(elem_type)) + "[" + std::to_string(n) + "] {";
+      for (size_t k = 0; k < n && k < max_items; ++k) {
+        out += (k ? ", " : "") + Item(k).ToString(max_items);
       }
-      if (items.size() > max_items) out += ", ...";
+      if (n > max_items) out += ", ...";
       return out + "}";
     }
     default:

@@ -89,11 +89,8 @@ void PutValue(Out& o, const GgufValue& v) {
       break;
     case GgufType::kArray:
       o.Put<uint32_t>(static_cast<uint32_t>(v.elem_type));
-      o.Put<uint64_t>(v.items.size());
-      for (const auto& item : v.items) {
-        EXA_CHECK(item.type == v.elem_type);
-        PutValue(o, item);
-      }
+      o.Put<uint64_t>(v.ArraySize());
+      for (size_t k = 0; k < v.ArraySize(); ++k) PutValue(o, v.Item(k));
       break;
   }
 }

@@ -52,7 +52,7 @@ std::optional<std::vector<bool>> GgufMeta::BoolArrayOpt(const std::string& key) 
     Fail(key, "expected an array of bool");
   }
   std::vector<bool> out;
-  for (const auto& item : v->items) out.push_back(item.u != 0);
+  for (size_t k = 0; k < v->ArraySize(); ++k) out.push_back(v->Item(k).u != 0);
   return out;
 }
 

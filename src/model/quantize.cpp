@@ -265,7 +265,7 @@ int64_t MetaInt(const std::vector<std::pair<std::string, io::GgufValue>>& meta,
   for (const auto& [k, v] : meta) {
     if (k != key) continue;
     // Per-layer arrays (head counts of some models): the first layer's value.
-    const io::GgufValue& item = v.type == io::GgufType::kArray && !v.items.empty() ? v.items[0] : v;
+    const io::GgufValue item = v.type == io::GgufType::kArray && v.ArraySize() > 0 ? v.Item(0) : v;
     auto i = item.AsInt();
     if (!i) {
       throw Error(ErrorCode::kBadConfig, what + ": metadata '" + key + "': expected an integer");

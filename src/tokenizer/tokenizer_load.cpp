@@ -316,8 +316,7 @@ std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const io::GgufContents& g, const 
     if (v->type != io::GgufType::kArray || v->elem_type != io::GgufType::kString) {
       throw fail(key, "expected an array of strings");
     }
-    out.reserve(v->items.size());
-    for (const auto& item : v->items) out.push_back(item.str);
+    out = v->strings;
     return out;
   };
   const io::GgufValue* model = g.Find("tokenizer.ggml.model");
@@ -331,11 +330,11 @@ std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const io::GgufContents& g, const 
   std::vector<std::string> merge_lines = strings("tokenizer.ggml.merges", false);
   std::vector<int32_t> types(tokens.size(), 1);
   if (const io::GgufValue* tt = g.Find("tokenizer.ggml.token_type")) {
-    if (tt->type != io::GgufType::kArray || tt->items.size() != tokens.size()) {
+    if (tt->type != io::GgufType::kArray || tt->ArraySize() != tokens.size()) {
       throw fail("tokenizer.ggml.token_type", "must be an array as long as the token list");
     }
     for (size_t i = 0; i < types.size(); ++i) {
-      auto v = tt->items[i].AsInt();
+      auto v = tt->Item(i).AsInt();
       if (!v) throw fail("tokenizer.ggml.token_type", "entries must be integers");
       types[i] = static_cast<int32_t>(*v);
     }

@@ -78,12 +78,12 @@ TEST(Gguf, RoundTripsEveryValueType) {
   EXPECT_EQ(g.Find("t.u64")->u, 1ull << 60);
   EXPECT_EQ(g.Find("t.i64")->i, -(1ll << 60));
   EXPECT_EQ(g.Find("t.f64")->f, 0.1);
-  ASSERT_EQ(g.Find("t.arr")->items.size(), 2u);
-  EXPECT_EQ(g.Find("t.arr")->items[1].str, "");
+  ASSERT_EQ(g.Find("t.arr")->ArraySize(), 2u);
+  EXPECT_EQ(g.Find("t.arr")->Item(1).str, "");
   const GgufValue* nested = g.Find("t.nested");
-  ASSERT_EQ(nested->items.size(), 2u);
-  EXPECT_EQ(nested->items[0].items[1].i, 2);
-  EXPECT_TRUE(nested->items[1].items.empty());
+  ASSERT_EQ(nested->ArraySize(), 2u);
+  EXPECT_EQ(nested->Item(0).Item(1).i, 2);
+  EXPECT_EQ(nested->Item(1).ArraySize(), 0u);
   const GgufTensorInfo* a = g.FindTensor("a");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->ne, (std::vector<uint64_t>{3, 2}));
