@@ -1,25 +1,28 @@
 // AVX2 kernels for the 32-value block types against ActQ8x32 activations.
 //
-// One weight block becomes 32 bytes: unsigned for Q4_0/Q4_1/Q5_0/Q5_1 (the offset 8 or 16 is
-// taken off as offset * maddubs(1, a), computed once per activation block), signed for Q8_0 and
-// IQ4_NL (|w| times a with w's sign). maddubs + madd give eight exact int32 partial dots, which
-// are converted to float and accumulated with the block's scale d * da (and the minimum term
-// m * da * sum a). For prefill a micro-kernel handles R rows x T tokens so a decoded weight
-// block serves T tokens and an activation block R rows; decode reads one row at a time.
-// Horizontal sums happen once per output.
+// One weight block becomes 32 bytes: unsigned for Q4_0/Q4_1/Q5_0/Q5_1, signed for Q8_0 and
+// IQ4_NL (|w| times a with w's sign). maddubs + madd give eight exact int32 partial dots per
+// block, converted to float and scaled by the block's d * da; the offset (8 or 16) and the
+// minimum m come in through the activation block's sum. Decode reads one row at a time; prefill
+// takes one row times up to eight tokens, four blocks folded into one float vector (see
+// PrefillRow). Horizontal sums happen once per output.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <array>
 #include <cfloat>
+#include <cstring>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/kernels.h"
 
 namespace exaone::kernels::quant::avx2 {
 namespace {
+
+#define EXA_INLINE inline __attribute__((always_inline))
 
 // fp16 -> float32 for every bit pattern (256 KiB, filled on first use). A block's scale then
 // costs one broadcast load instead of an insert, a conversion and a broadcast; the scales of a
@@ -174,70 +177,128 @@ float DecodeRow(const float* half, size_t nb, const uint8_t* w, const uint8_t* a
   return Hsum(_mm256_add_ps(acc0, acc1));
 }
 
-template <class W, int R, int T>
-void Micro(const float* half, size_t nb, const uint8_t* w, size_t wrb, const uint8_t* act,
-           size_t arb, float* y, size_t ys) {
-  using Block = typename W::Block;
-  __m256 acc[R][T];
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-  }
-  for (size_t b = 0; b < nb; ++b) {
-    __m256i a[T], aoff[T];
-    __m256 da[T], s[T];
-    for (int t = 0; t < T; ++t) {
-      const ActQ8x32* ab = reinterpret_cast<const ActQ8x32*>(act + t * arb) + b;
-      a[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab->q));
-      da[t] = _mm256_set1_ps(ab->d);
-      aoff[t] = a[t];
-      if constexpr (W::kOffset != 0) {
-        aoff[t] = _mm256_maddubs_epi16(_mm256_set1_epi8(W::kOffset), a[t]);
-      }
-      if constexpr (W::kMin) {
-        s[t] = _mm256_zextps128_ps256(_mm_set_ss(ab->d * static_cast<float>(ab->sum)));
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      const Block* blk = reinterpret_cast<const Block*>(w + r * wrb) + b;
-      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetch, _MM_HINT_T0);
-      const __m256i wq = W::Load(blk);
-      const __m256 dw = W::D(half, blk);
-      __m256i wabs = wq;
-      if constexpr (W::kSigned) wabs = _mm256_sign_epi8(wq, wq);
-      for (int t = 0; t < T; ++t) {
-        const __m256 p = BlockDot<W>(wq, wabs, a[t], aoff[t]);
-        acc[r][t] = _mm256_fmadd_ps(p, _mm256_mul_ps(dw, da[t]), acc[r][t]);
-        if constexpr (W::kMin) acc[r][t] = _mm256_fmadd_ps(W::M(half, blk), s[t], acc[r][t]);
-      }
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * ys + r] = Hsum(acc[r][t]);
-  }
-}
+// Prefill: one weight row times up to kToks tokens. The row's blocks are unpacked once for all
+// the tokens. Four blocks go together: their eight int32 partial dots each are folded by two
+// hadds into one vector [b0 b1 b2 b3 | b0 b1 b2 b3] (each lane half a block), converted once and
+// scaled once by dw * da of the four blocks. The offset (Q4_0, Q5_0) and the minimum (Q4_1,
+// Q5_1) join as one more FMA per four blocks: the row's per-block factor (-offset * dw, or m)
+// times the token's da * sum(a).
+//
+// The activations of kToks tokens are first packed group by group (PackTokens): the kernel then
+// walks one pointer at constant offsets instead of one pointer per token.
+constexpr int kToks = 8;
+constexpr int kGroup = 4;  // blocks per group
 
-// Rows and tokens per micro-kernel (prefill): 3 x 4 measured fastest (4 x 2, 4 x 3, 3 x 3 and
-// 2 x 4 were up to 25% slower, depending on the type). The activations beyond the registers are
-// read as memory operands.
-constexpr int kRows = 3;
-constexpr int kToks = 4;
-
-using MicroFn = void (*)(const float*, size_t, const uint8_t*, size_t, const uint8_t*, size_t,
-                         float*, size_t);
-
-// fns[r - 1][t - 1] handles r rows and t tokens.
-template <class W, int R, int... Ts>
-constexpr std::array<MicroFn, kToks> RowFns(std::integer_sequence<int, Ts...>) {
-  return {Micro<W, R, Ts + 1>...};
-}
-template <class W, int... Rs>
-constexpr std::array<std::array<MicroFn, kToks>, kRows> MakeFns(std::integer_sequence<int, Rs...>) {
-  return {RowFns<W, Rs + 1>(std::make_integer_sequence<int, kToks>())...};
-}
 template <class W>
-struct Table {
-  static constexpr auto fns = MakeFns<W>(std::make_integer_sequence<int, kRows>());
+constexpr bool kCorrect = W::kMin || W::kOffset != 0;
+
+// One token's share of a group in the packed activations.
+struct alignas(32) PackedGroup {
+  int8_t q[kGroup][kQK];
+  float d[8];  // da of the four blocks, twice
+  float s[8];  // da * sum(a) of the four blocks, then zeros
 };
+
+// packed[g * T + t] for g < ng = nb / 4 and t < T; tokens past `toks` are zeros.
+template <int T>
+void PackTokens(const uint8_t* act, size_t arb, size_t toks, size_t ng, PackedGroup* packed) {
+  for (size_t g = 0; g < ng; ++g) {
+    for (int t = 0; t < T; ++t) {
+      PackedGroup& p = packed[g * T + t];
+      if (static_cast<size_t>(t) >= toks) {
+        std::memset(&p, 0, sizeof p);
+        continue;
+      }
+      const ActQ8x32* a = reinterpret_cast<const ActQ8x32*>(act + t * arb) + g * kGroup;
+      for (int j = 0; j < kGroup; ++j) std::memcpy(p.q[j], a[j].q, kQK);
+      const __m128 d = _mm_setr_ps(a[0].d, a[1].d, a[2].d, a[3].d);
+      const __m128 sum = _mm_cvtepi32_ps(_mm_setr_epi32(a[0].sum, a[1].sum, a[2].sum, a[3].sum));
+      _mm256_store_ps(p.d, _mm256_set_m128(d, d));
+      _mm256_store_ps(p.s, _mm256_set_m128(_mm_setzero_ps(), _mm_mul_ps(d, sum)));
+    }
+  }
+}
+
+// The 8 int32 partial dots of one block and one activation block (offset not yet removed).
+template <class W>
+EXA_INLINE __m256i BlockInts(__m256i wq, __m256i wabs, const int8_t* a) {
+  const __m256i av = _mm256_load_si256(reinterpret_cast<const __m256i*>(a));
+  __m256i p16;
+  if constexpr (W::kSigned) {
+    p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wq));
+  } else {
+    p16 = _mm256_maddubs_epi16(wq, av);
+  }
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+// The row factor of the correction for block b: -offset * d, or m.
+template <class W>
+EXA_INLINE float CorrectionFactor(const float* half, const typename W::Block* b) {
+  if constexpr (W::kMin) {
+    return half[b->m];
+  } else {
+    return -static_cast<float>(W::kOffset) * half[b->d];
+  }
+}
+
+// y[t * ys] for t < toks (<= T): the whole groups from `packed`, the last nb % 4 blocks from
+// the activation rows `act`.
+template <class W, int T>
+void PrefillRow(const float* half, size_t nb, const uint8_t* w, const PackedGroup* packed,
+                const uint8_t* act, size_t arb, size_t toks, float* y, size_t ys) {
+  using Block = typename W::Block;
+  const Block* blk = reinterpret_cast<const Block*>(w);
+  const size_t ng = nb / kGroup;
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (size_t g = 0; g < ng; ++g, packed += T) {
+    const Block* bg = blk + g * kGroup;
+    _mm_prefetch(reinterpret_cast<const char*>(bg) + kPrefetch, _MM_HINT_T0);
+    __m256i wq[kGroup], wabs[kGroup];
+    for (int j = 0; j < kGroup; ++j) {
+      wq[j] = W::Load(bg + j);
+      wabs[j] = W::kSigned ? _mm256_sign_epi8(wq[j], wq[j]) : wq[j];
+    }
+    const __m128 d4 = _mm_setr_ps(half[bg[0].d], half[bg[1].d], half[bg[2].d], half[bg[3].d]);
+    const __m256 dw = _mm256_set_m128(d4, d4);
+    __m256 cw = _mm256_setzero_ps();
+    if constexpr (kCorrect<W>) {
+      cw = _mm256_castps128_ps256(
+          _mm_setr_ps(CorrectionFactor<W>(half, bg), CorrectionFactor<W>(half, bg + 1),
+                      CorrectionFactor<W>(half, bg + 2), CorrectionFactor<W>(half, bg + 3)));
+    }
+    for (int t = 0; t < T; ++t) {
+      const PackedGroup& a = packed[t];
+      const __m256i p0 = BlockInts<W>(wq[0], wabs[0], a.q[0]);
+      const __m256i p1 = BlockInts<W>(wq[1], wabs[1], a.q[1]);
+      const __m256i p2 = BlockInts<W>(wq[2], wabs[2], a.q[2]);
+      const __m256i p3 = BlockInts<W>(wq[3], wabs[3], a.q[3]);
+      const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(p0, p1), _mm256_hadd_epi32(p2, p3));
+      acc[t] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(h), _mm256_mul_ps(dw, _mm256_load_ps(a.d)), acc[t]);
+      if constexpr (kCorrect<W>) acc[t] = _mm256_fmadd_ps(cw, _mm256_load_ps(a.s), acc[t]);
+    }
+  }
+  // The last nb % 4 blocks, one at a time.
+  float tail[T] = {};
+  for (size_t b = ng * kGroup; b < nb; ++b) {
+    const __m256i wq = W::Load(blk + b);
+    const __m256i wabs = W::kSigned ? _mm256_sign_epi8(wq, wq) : wq;
+    const float dw = half[blk[b].d];
+    for (size_t t = 0; t < toks; ++t) {
+      const ActQ8x32& a = reinterpret_cast<const ActQ8x32*>(act + t * arb)[b];
+      alignas(32) int8_t q[kQK];
+      std::memcpy(q, a.q, kQK);
+      const __m256 p = _mm256_cvtepi32_ps(BlockInts<W>(wq, wabs, q));
+      acc[t] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d), acc[t]);
+      if constexpr (kCorrect<W>) {
+        tail[t] += CorrectionFactor<W>(half, blk + b) * (a.d * static_cast<float>(a.sum));
+      }
+    }
+  }
+  for (size_t t = 0; t < toks; ++t) y[t * ys] = Hsum(acc[t]) + tail[t];
+}
 
 template <class W>
 void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
@@ -250,13 +311,16 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
     for (size_t r = 0; r < rows; ++r) y[r] = DecodeRow<W>(half, nb, wb + r * w_row_bytes, ab);
     return;
   }
-  for (size_t r0 = 0; r0 < rows; r0 += kRows) {
-    const size_t nr = std::min<size_t>(kRows, rows - r0);
-    for (size_t t0 = 0; t0 < toks; t0 += kToks) {
-      const size_t nt = std::min<size_t>(kToks, toks - t0);
-      Table<W>::fns[nr - 1][nt - 1](half, nb, wb + r0 * w_row_bytes, w_row_bytes,
-                                    ab + t0 * act_row_bytes, act_row_bytes, y + t0 * y_stride + r0,
-                                    y_stride);
+  const size_t ng = nb / kGroup;
+  thread_local std::vector<PackedGroup> packed;
+  if (packed.size() < ng * kToks) packed.resize(ng * kToks);
+  for (size_t t0 = 0; t0 < toks; t0 += kToks) {
+    const size_t nt = std::min<size_t>(kToks, toks - t0);
+    const uint8_t* at = ab + t0 * act_row_bytes;
+    PackTokens<kToks>(at, act_row_bytes, nt, ng, packed.data());
+    for (size_t r = 0; r < rows; ++r) {
+      PrefillRow<W, kToks>(half, nb, wb + r * w_row_bytes, packed.data(), at, act_row_bytes, nt,
+                           y + t0 * y_stride + r, y_stride);
     }
   }
 }
