@@ -106,9 +106,11 @@ void AttentionOn(SimdTarget target, const AttentionArgs& a, ThreadPool& pool) {
       for (int p = lo; p < std::min(pos + 1, a.past);) {
         const int slot = p % a.cache_capacity;
         const int len = std::min(std::min(pos + 1, a.past) - p, a.cache_capacity - slot);
-        const size_t off = (static_cast<size_t>(slot) * kv_stride + kvh * d) * cache_elem;
-        runs[n_runs++] = {{static_cast<const uint8_t*>(a.k_cache) + off, kv_stride, cache_f16, len},
-                          {static_cast<const uint8_t*>(a.v_cache) + off, kv_stride, cache_f16, len},
+        const size_t off = (static_cast<size_t>(kvh) * a.cache_capacity + slot) *
+                           static_cast<size_t>(d) * cache_elem;
+        const size_t stride = static_cast<size_t>(d);
+        runs[n_runs++] = {{static_cast<const uint8_t*>(a.k_cache) + off, stride, cache_f16, len},
+                          {static_cast<const uint8_t*>(a.v_cache) + off, stride, cache_f16, len},
                           p - lo};
         p += len;
       }

@@ -23,9 +23,9 @@ struct AttentionArgs {
   const float* q = nullptr;      // [n_tokens, n_heads * head_dim]
   const float* k_new = nullptr;  // [n_tokens, n_kv_heads * head_dim]
   const float* v_new = nullptr;
-  // Cached positions: position p is at slot p % cache_capacity, [capacity, n_kv_heads * head_dim]
-  // of cache_type (F32 or F16). Every position a query can see that is < past must still be in
-  // the cache.
+  // Cached positions, head by head: [n_kv_heads, capacity, head_dim] of cache_type (F32 or F16),
+  // position p at slot p % cache_capacity, so the rows one KV head reads are one contiguous run.
+  // Every position a query can see that is < past must still be in the cache.
   const void* k_cache = nullptr;
   const void* v_cache = nullptr;
   DType cache_type = DType::kF32;

@@ -20,10 +20,15 @@ void KvCache::FreeDeleter::operator()(void* p) const {
   std::free(p);
 }
 
-KvCache::KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ctx, int window,
-                 DType type)
-    : kv_dim_(kv_dim), n_ctx_(n_ctx), window_(window), type_(type) {
-  EXA_CHECK(n_ctx > 0 && kv_dim > 0);
+KvCache::KvCache(const std::vector<LayerAttention>& layers, int n_kv_heads, int head_dim, int n_ctx,
+                 int window, DType type)
+    : n_kv_heads_(n_kv_heads),
+      head_dim_(head_dim),
+      kv_dim_(n_kv_heads * head_dim),
+      n_ctx_(n_ctx),
+      window_(window),
+      type_(type) {
+  EXA_CHECK(n_ctx > 0 && n_kv_heads > 0 && head_dim > 0);
   EXA_CHECK_MSG(type == DType::kF32 || type == DType::kF16, "KV cache type must be F32 or F16");
   elem_bytes_ = type == DType::kF32 ? 4 : 2;
   for (const auto& l : layers) {
@@ -31,7 +36,7 @@ KvCache::KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ct
     layer.capacity = static_cast<int>(LayerCapacity(l, n_ctx, window));
     layer.ring = layer.capacity < n_ctx;
     // calloc: large blocks come from fresh zero pages, so memory is committed as it is used.
-    const size_t bytes = static_cast<size_t>(layer.capacity) * kv_dim * elem_bytes_;
+    const size_t bytes = static_cast<size_t>(layer.capacity) * kv_dim_ * elem_bytes_;
     layer.k.reset(static_cast<uint8_t*>(std::calloc(bytes, 1)));
     layer.v.reset(static_cast<uint8_t*>(std::calloc(bytes, 1)));
     if (!layer.k || !layer.v) {
@@ -44,11 +49,11 @@ KvCache::KvCache(const std::vector<LayerAttention>& layers, int kv_dim, int n_ct
 
 void KvCache::StoreRow(uint8_t* dst, const float* src) const {
   if (type_ == DType::kF32) {
-    std::memcpy(dst, src, kv_dim_ * sizeof(float));
+    std::memcpy(dst, src, head_dim_ * sizeof(float));
     return;
   }
   auto* h = reinterpret_cast<uint16_t*>(dst);
-  for (int i = 0; i < kv_dim_; ++i) h[i] = F32ToF16(src[i]);
+  for (int i = 0; i < head_dim_; ++i) h[i] = F32ToF16(src[i]);
 }
 
 void KvCache::Store(int layer, const float* k, const float* v, int n) {
@@ -57,8 +62,12 @@ void KvCache::Store(int layer, const float* k, const float* v, int n) {
   const int first = std::max(0, n - l.capacity);  // older ones would be overwritten anyway
   for (int t = first; t < n; ++t) {
     const size_t slot = static_cast<size_t>((n_past_ + t) % l.capacity);
-    StoreRow(l.k.get() + slot * kv_dim_ * elem_bytes_, k + static_cast<size_t>(t) * kv_dim_);
-    StoreRow(l.v.get() + slot * kv_dim_ * elem_bytes_, v + static_cast<size_t>(t) * kv_dim_);
+    for (int h = 0; h < n_kv_heads_; ++h) {
+      const size_t dst = (static_cast<size_t>(h) * l.capacity + slot) * head_dim_ * elem_bytes_;
+      const size_t src = static_cast<size_t>(t) * kv_dim_ + static_cast<size_t>(h) * head_dim_;
+      StoreRow(l.k.get() + dst, k + src);
+      StoreRow(l.v.get() + dst, v + src);
+    }
   }
 }
 

@@ -13,9 +13,9 @@ std::string LayerPattern(const std::vector<LayerAttention>& layers) {
 std::unique_ptr<KvCache> Model::NewSequence(int n_ctx, std::optional<DType> cache_type) const {
   const ModelSummary& s = summary();
   if (n_ctx <= 0) throw Error(ErrorCode::kInvalidArgument, "context size must be positive");
-  return std::make_unique<KvCache>(s.layers, static_cast<int>(s.n_kv_heads * s.head_dim), n_ctx,
-                                   static_cast<int>(s.sliding_window),
-                                   cache_type.value_or(s.cache_type));
+  return std::make_unique<KvCache>(
+      s.layers, static_cast<int>(s.n_kv_heads), static_cast<int>(s.head_dim), n_ctx,
+      static_cast<int>(s.sliding_window), cache_type.value_or(s.cache_type));
 }
 
 void Model::CheckInputs(const KvCache& cache, const int32_t* ids, int n) const {

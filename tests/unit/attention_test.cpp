@@ -90,11 +90,11 @@ std::vector<double> Reference(const Case& c, const Data& x) {
       const int g = h / group;
       auto key = [&](int p) {
         return p >= c.past ? &x.k_new[(p - c.past) * kv + g * c.d]
-                           : &x.k_cache32[(p % c.capacity) * kv + g * c.d];
+                           : &x.k_cache32[(g * c.capacity + p % c.capacity) * c.d];
       };
       auto value = [&](int p) {
         return p >= c.past ? &x.v_new[(p - c.past) * kv + g * c.d]
-                           : &x.v_cache32[(p % c.capacity) * kv + g * c.d];
+                           : &x.v_cache32[(g * c.capacity + p % c.capacity) * c.d];
       };
       std::vector<double> s;
       double max = -INFINITY;
