@@ -6,10 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "base/error.h"
 
@@ -45,6 +51,45 @@ bool ShouldLoad(size_t size) {
   if (size < 4 * kHugePage || !HugePagesAvailable()) return false;
   const uint64_t avail = MemAvailable();
   return avail > 0 && size <= avail / 5 * 4;
+}
+
+// Reads size bytes of fd into dst with several threads, 64 MiB at a time: the first touch of
+// fresh anonymous memory (the kernel zeroing each huge page) costs more than the copy, and
+// spreads over cores. Returns an error message naming the offset, or "" on success.
+std::string ReadAll(int fd, uint8_t* dst, size_t size) {
+  constexpr size_t kChunk = size_t{64} << 20;
+  const size_t chunks = (size + kChunk - 1) / kChunk;
+  const size_t n_threads =
+      std::min<size_t>({chunks, std::max(1u, std::thread::hardware_concurrency()), 8});
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  size_t bad_offset = SIZE_MAX;
+  std::string bad;
+  auto work = [&] {
+    for (size_t c = next++; c < chunks; c = next++) {
+      size_t off = c * kChunk;
+      const size_t end = std::min(size, off + kChunk);
+      while (off < end) {
+        const ssize_t n = ::pread(fd, dst + off, end - off, static_cast<off_t>(off));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (off < bad_offset) {
+            bad_offset = off;
+            bad = "read failed at byte " + std::to_string(off) + ": " +
+                  (n < 0 ? std::strerror(errno) : "the file ended early");
+          }
+          return;
+        }
+        off += static_cast<size_t>(n);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n_threads; ++i) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  return bad;
 }
 
 }  // namespace
@@ -85,20 +130,12 @@ MappedFile::MappedFile(const std::string& path, Residency residency) : path_(pat
     auto* start = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(p) + kHugePage - 1) &
                                              ~uintptr_t{kHugePage - 1});
     ::madvise(region_, region_size_, MADV_HUGEPAGE);  // a hint: without it, 4 KiB pages
-    size_t off = 0;
-    while (off < size_) {
-      const size_t want = std::min<size_t>(size_ - off, size_t{64} << 20);
-      const ssize_t n = ::pread(fd, start + off, want, static_cast<off_t>(off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = n < 0 ? errno : 0;
-        ::close(fd);
-        ::munmap(region_, region_size_);
-        region_ = nullptr;
-        throw Error(ErrorCode::kIo, path + ": read failed at byte " + std::to_string(off) + ": " +
-                                        (err != 0 ? std::strerror(err) : "the file ended early"));
-      }
-      off += static_cast<size_t>(n);
+    std::string error = ReadAll(fd, start, size_);
+    if (!error.empty()) {
+      ::close(fd);
+      ::munmap(region_, region_size_);
+      region_ = nullptr;
+      throw Error(ErrorCode::kIo, path + ": " + error);
     }
     ::mprotect(region_, region_size_, PROT_READ);
     data_ = start;

@@ -40,6 +40,22 @@ TEST(MappedFile, LoadedCopyEqualsTheMapping) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(loaded.data()) % (size_t{2} << 20), 0u);
 }
 
+TEST(MappedFile, LoadsLargeFilesInParallelChunks) {
+  // Three 64 MiB read chunks, the last one partial: each thread's share lands in its place.
+  TempDir dir;
+  std::string contents((size_t{128} << 20) + 4099, '\0');
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (size_t i = 0; i + 8 <= contents.size(); i += 8) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    std::memcpy(&contents[i], &x, 8);
+  }
+  WriteFile(dir.File("big.bin"), contents);
+  MappedFile loaded(dir.File("big.bin"), Residency::kLoad);
+  ASSERT_TRUE(loaded.loaded());
+  ASSERT_EQ(loaded.size(), contents.size());
+  EXPECT_EQ(std::memcmp(loaded.data(), contents.data(), contents.size()), 0);
+}
+
 TEST(MappedFile, AutoMapsSmallFiles) {
   TempDir dir;
   WriteFile(dir.File("small.bin"), RandomBytes(1000, 2));
