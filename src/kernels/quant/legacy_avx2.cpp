@@ -143,10 +143,10 @@ inline __m256 BlockDot(__m256i wq, __m256i wabs, __m256i a, __m256i aoff) {
   return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
 }
 
-// Decode: one weight row times one token. Rows go one at a time, each a single sequential
-// stream, which the memory system serves faster than several rows side by side (Q8_0 from DRAM:
-// 13 GB/s against 9-10 GB/s with 2 or 3 rows); even and odd blocks use separate accumulators so
-// the FMA latency does not limit the rate.
+// Decode of Q8_0 and IQ4_NL: one weight row times one token. Rows go one at a time, each a
+// single sequential stream, which the memory system serves faster than several rows side by side
+// (Q8_0 from DRAM: 13 GB/s against 9-10 GB/s with 2 or 3 rows); even and odd blocks use separate
+// accumulators so the FMA latency does not limit the rate.
 template <class W>
 float DecodeRow(const float* half, size_t nb, const uint8_t* w, const uint8_t* act) {
   using Block = typename W::Block;
@@ -307,12 +307,23 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   const float* half = HalfTable();
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
+  const size_t ng = nb / kGroup;
+  thread_local std::vector<PackedGroup> packed;
+  if (toks == 1 && !W::kSigned) {
+    // Decode of the unsigned types: the grouped kernel for one token (measured 20-50% faster
+    // than DecodeRow, which stays the faster one for Q8_0 and IQ4_NL).
+    if (packed.size() < ng) packed.resize(ng);
+    PackTokens<1>(ab, act_row_bytes, 1, ng, packed.data());
+    for (size_t r = 0; r < rows; ++r) {
+      PrefillRow<W, 1>(half, nb, wb + r * w_row_bytes, packed.data(), ab, act_row_bytes, 1, y + r,
+                       y_stride);
+    }
+    return;
+  }
   if (toks == 1) {
     for (size_t r = 0; r < rows; ++r) y[r] = DecodeRow<W>(half, nb, wb + r * w_row_bytes, ab);
     return;
   }
-  const size_t ng = nb / kGroup;
-  thread_local std::vector<PackedGroup> packed;
   if (packed.size() < ng * kToks) packed.resize(ng * kToks);
   for (size_t t0 = 0; t0 < toks; t0 += kToks) {
     const size_t nt = std::min<size_t>(kToks, toks - t0);
