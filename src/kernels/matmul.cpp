@@ -1,6 +1,7 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -41,6 +42,13 @@ struct Job {
 constexpr size_t kTokenBlock = 16;
 constexpr size_t kRowBlockBytes = 128 * 1024;
 
+// Rows per block for prefill: about kRowBlockBytes of weights, a multiple of 12 (the row counts
+// of the micro-kernels divide it, so no block ends in a narrow remainder).
+size_t RowBlock(const Job& j) {
+  const size_t rows = kRowBlockBytes / std::max<size_t>(j.row_bytes, 1);
+  return rows >= 24 ? rows / 12 * 12 : std::max<size_t>(rows, 4);
+}
+
 void RunRows(const Job& j, size_t n_tokens, size_t begin, size_t end) {
   const auto* w = static_cast<const uint8_t*>(j.w->data);
   const size_t k = j.w->cols;
@@ -49,7 +57,7 @@ void RunRows(const Job& j, size_t n_tokens, size_t begin, size_t end) {
               j.y + begin, j.w->rows);
     return;
   }
-  const size_t row_block = std::max<size_t>(4, kRowBlockBytes / std::max<size_t>(j.row_bytes, 1));
+  const size_t row_block = RowBlock(j);
   for (size_t r = begin; r < end; r += row_block) {
     const size_t rows = std::min(row_block, end - r);
     for (size_t t = 0; t < n_tokens; t += kTokenBlock) {
@@ -142,13 +150,36 @@ void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut
     total_rows += o.w->rows;
     jobs.push_back(j);
   }
-  pool.ParallelFor(total_rows, [&](size_t begin, size_t end) {
-    size_t base = 0;
-    for (const Job& j : jobs) {
-      const size_t rows = j.w->rows;
-      const size_t b = std::max(begin, base), e = std::min(end, base + rows);
-      if (b < e) RunRows(j, n_tokens, b - base, e - base);
-      base += rows;
+  if (n_tokens == 1) {
+    // Decode: one contiguous range of rows per thread, the longest sequential weight streams.
+    pool.ParallelFor(total_rows, [&](size_t begin, size_t end) {
+      size_t base = 0;
+      for (const Job& j : jobs) {
+        const size_t rows = j.w->rows;
+        const size_t b = std::max(begin, base), e = std::min(end, base + rows);
+        if (b < e) RunRows(j, n_tokens, b - base, e - base);
+        base += rows;
+      }
+    });
+    return;
+  }
+  // Prefill: row blocks claimed one at a time, so a thread slowed by anything else on the
+  // machine does not hold the others up at the end.
+  struct Block {
+    const Job* job;
+    size_t begin, end;
+  };
+  std::vector<Block> blocks;
+  for (const Job& j : jobs) {
+    const size_t step = RowBlock(j);
+    for (size_t r = 0; r < j.w->rows; r += step) {
+      blocks.push_back({&j, r, std::min(j.w->rows, r + step)});
+    }
+  }
+  std::atomic<size_t> next{0};
+  pool.RunOnAll([&](int, int) {
+    for (size_t i = next++; i < blocks.size(); i = next++) {
+      RunRows(*blocks[i].job, n_tokens, blocks[i].begin, blocks[i].end);
     }
   });
 }
