@@ -41,6 +41,7 @@ struct Job {
 // next tokens (so the rows stay in the L2 cache while every token block passes over them).
 constexpr size_t kTokenBlock = 16;
 constexpr size_t kRowBlockBytes = 128 * 1024;
+constexpr size_t kDecodeBlockBytes = 256 * 1024;
 
 // Rows per block for prefill: about kRowBlockBytes of weights, a multiple of 12 (the row counts
 // of the micro-kernels divide it, so no block ends in a narrow remainder).
@@ -119,7 +120,6 @@ void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut
   jobs.reserve(outs.size());
   const size_t k = outs.begin()->w->cols;
   bool prepared[3] = {false, false, false};
-  size_t total_rows = 0;
   for (const MatMulOut& o : outs) {
     EXA_CHECK(o.w->cols == k);
     Job j{o.w, KernelsFor(o.w->dtype), o.y, RowBytes(*o.w), nullptr, 0};
@@ -147,31 +147,20 @@ void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut
       }
       j.act = buf.data();
     }
-    total_rows += o.w->rows;
     jobs.push_back(j);
   }
-  if (n_tokens == 1) {
-    // Decode: one contiguous range of rows per thread, the longest sequential weight streams.
-    pool.ParallelFor(total_rows, [&](size_t begin, size_t end) {
-      size_t base = 0;
-      for (const Job& j : jobs) {
-        const size_t rows = j.w->rows;
-        const size_t b = std::max(begin, base), e = std::min(end, base + rows);
-        if (b < e) RunRows(j, n_tokens, b - base, e - base);
-        base += rows;
-      }
-    });
-    return;
-  }
-  // Prefill: row blocks claimed one at a time, so a thread slowed by anything else on the
-  // machine does not hold the others up at the end.
+  // Row blocks claimed one at a time, so a thread slowed by anything else on the machine does
+  // not hold the others up at the end (on a shared 2-core host the static split left one thread
+  // waiting 10% of decode time). Decode blocks are about 256 KiB of weights: long sequential
+  // streams for the prefetchers, and enough of them to share out.
   struct Block {
     const Job* job;
     size_t begin, end;
   };
   std::vector<Block> blocks;
   for (const Job& j : jobs) {
-    const size_t step = RowBlock(j);
+    const size_t step =
+        n_tokens == 1 ? std::max<size_t>(16, kDecodeBlockBytes / j.row_bytes) : RowBlock(j);
     for (size_t r = 0; r < j.w->rows; r += step) {
       blocks.push_back({&j, r, std::min(j.w->rows, r + step)});
     }
