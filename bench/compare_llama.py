@@ -305,6 +305,9 @@ def main():
     ap.add_argument("-r", "--repetitions", type=int, default=3)
     ap.add_argument("-p", "--n-prompt", type=int, default=512)
     ap.add_argument("-n", "--n-gen", type=int, default=128)
+    ap.add_argument("--depth-repetitions", type=int, default=0,
+                    help="repetitions of the depth test (default: -r); each one first "
+                         "processes the whole context")
     ap.add_argument("-d", "--depth", type=int, default=4096,
                     help="context depth of the second generation test (0: none)")
     ap.add_argument("--make-models", metavar="DIR", default=None)
@@ -335,15 +338,16 @@ def main():
     for f in files:
         meta, sizes = read_gguf(f)
         ex_kv = exaone_kv_elem(args.exaone, f)
-        groups = [(["-p", str(args.n_prompt), "-n", str(args.n_gen)], 0)]
+        groups = [(["-p", str(args.n_prompt), "-n", str(args.n_gen)], 0, r)]
         if args.depth:
-            groups.append((["-p", "0", "-n", str(args.n_gen), "-d", str(args.depth)], args.depth))
-        for flags, depth in groups:
+            groups.append((["-p", "0", "-n", str(args.n_gen), "-d", str(args.depth)], args.depth,
+                           str(args.depth_repetitions or args.repetitions)))
+        for flags, depth, reps in groups:
             print(f"{f.name}: {' '.join(flags)}", file=sys.stderr)
-            ex_out, ex_rss = run_measured([str(args.exaone), "bench", str(f), *flags, "-r", r,
+            ex_out, ex_rss = run_measured([str(args.exaone), "bench", str(f), *flags, "-r", reps,
                                            "-t", t, "--json"])
-            ll_out, ll_rss = run_measured([str(args.llama_bench), "-m", str(f), *flags, "-r", r,
-                                           "-t", t, "-o", "json"])
+            ll_out, ll_rss = run_measured([str(args.llama_bench), "-m", str(f), *flags, "-r",
+                                           reps, "-t", t, "-o", "json"])
             ex_rows = {test_name(x): x for x in json_rows(ex_out)}
             ll_rows = {test_name(x): x for x in json_rows(ll_out)}
             for name, ex in ex_rows.items():
@@ -383,7 +387,10 @@ def main():
 
     lines = [
         f"CPU: {cpu_name()} ({os.cpu_count()} logical cores), {args.threads} threads, "
-        f"{args.repetitions} repetitions; llama.cpp build {llama_build.get('number')} "
+        f"{args.repetitions} repetitions"
+        + (f" ({args.depth_repetitions} at depth {args.depth})"
+           if args.depth and args.depth_repetitions else "")
+        + f"; llama.cpp build {llama_build.get('number')} "
         f"(commit {llama_build.get('commit')}); read bandwidth "
         + (f"{best_bw:.1f} GB/s (best of {', '.join(f'{b:.1f}' for b in bw)})" if bw else
            "not measured"),
