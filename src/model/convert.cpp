@@ -57,7 +57,11 @@ std::string BaseName(std::string path) {
 
 ConversionSource OpenConversion(const std::string& hf_dir, uint32_t file_type) {
   ConversionSource src;
-  src.model = LoadModel(hf_dir);  // validates config, names and shapes before writing
+  // Validates config, names and shapes before writing. The tensors are read once, in order, so
+  // the files stay mapped (a copy in memory would only cost memory).
+  LoadOptions options;
+  options.residency = Residency::kMap;
+  src.model = LoadModel(hf_dir, options);
   const LoadedModel& m = src.model;
   if (m.files->format != SourceFormat::kHuggingFace) {
     throw Error(ErrorCode::kInvalidArgument,
