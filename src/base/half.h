@@ -21,6 +21,11 @@ inline uint16_t F32ToBf16(float f) {
   return static_cast<uint16_t>((bits + rounding) >> 16);
 }
 
+// F16ToF32 of every bit pattern (256 KiB, filled on first use): kernels convert fp16 scales
+// and values with one load instead of F16ToF32's branches or an insert, a conversion and a
+// broadcast.
+const float* F16Table();
+
 inline float F16ToF32(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu;

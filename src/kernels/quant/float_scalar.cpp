@@ -2,7 +2,6 @@
 // and the kernel on CPUs without a SIMD target. Weights are converted to float in chunks, each
 // chunk reused by every token of the tile.
 #include <algorithm>
-#include <memory>
 
 #include "base/half.h"
 #include "kernels/quant/kernels.h"
@@ -20,21 +19,11 @@ struct F32 {
   }
   static constexpr size_t kBytes = 4;
 };
-// fp16 -> float32 for every bit pattern (256 KiB, filled on first use): a load per value instead
-// of F16ToF32's branches, which made this kernel twenty times slower than the BF16 one.
-const float* HalfTable() {
-  static const std::unique_ptr<float[]> table = [] {
-    auto t = std::make_unique<float[]>(65536);
-    for (uint32_t i = 0; i < 65536; ++i) t[i] = F16ToF32(static_cast<uint16_t>(i));
-    return t;
-  }();
-  return table.get();
-}
 
 struct F16 {
   static const float* Get(const void* src, size_t n, float* buf) {
     const auto* s = static_cast<const uint16_t*>(src);
-    const float* table = HalfTable();
+    const float* table = F16Table();
     for (size_t i = 0; i < n; ++i) buf[i] = table[s[i]];
     return buf;
   }

@@ -12,10 +12,10 @@
 #include <array>
 #include <cfloat>
 #include <cstring>
-#include <memory>
 #include <utility>
 #include <vector>
 
+#include "base/half.h"
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/kernels.h"
 
@@ -23,18 +23,6 @@ namespace exaone::kernels::quant::avx2 {
 namespace {
 
 #define EXA_INLINE inline __attribute__((always_inline))
-
-// fp16 -> float32 for every bit pattern (256 KiB, filled on first use). A block's scale then
-// costs one broadcast load instead of an insert, a conversion and a broadcast; the scales of a
-// weight matrix span few exponents, so the entries in use stay cached.
-const float* HalfTable() {
-  static const std::unique_ptr<float[]> table = [] {
-    auto t = std::make_unique<float[]>(65536);
-    for (uint32_t i = 0; i < 65536; ++i) t[i] = _cvtsh_ss(static_cast<uint16_t>(i));
-    return t;
-  }();
-  return table.get();
-}
 
 inline __m256 Half8(const float* table, uint16_t h) {
   return _mm256_broadcast_ss(table + h);
@@ -304,7 +292,7 @@ template <class W>
 void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
           size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
   const size_t nb = k / kQK;
-  const float* half = HalfTable();
+  const float* half = F16Table();
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
   const size_t ng = nb / kGroup;
