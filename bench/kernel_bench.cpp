@@ -6,10 +6,11 @@
 // For each type and each target the CPU supports, times tile() over a ROWS x K matrix at
 // toks = 1 (decode) and toks = 8 (prefill), rows split evenly over the threads, and prints the
 // weight bytes read per second (GB/s) and multiply-adds per second (GMAC/s). "hot" reuses one
-// matrix, which then sits in the caches; "stream" cycles through copies filling 256 MiB, as
-// decoding a model much larger than the last-level cache does. The prepare row times the
-// activation conversion (float32 -> the type's activation format) per value. Times are the
-// best of repeated samples, in CPU time when there is one thread (see SecondsPerCall).
+// matrix, which then sits in the caches; target "avx2/x8" is the 8-row interleaved layout; "stream"
+// cycles through copies filling 256 MiB, as decoding a model much larger than the last-level cache
+// does. The prepare row times the activation conversion (float32 -> the type's activation format)
+// per value. Times are the best of repeated samples, in CPU time when there is one thread (see
+// SecondsPerCall).
 //
 // Types are entries of kTypes below: the dtype and where its fp16 scales sit in a block (they
 // get sane values; the other bytes are random).
@@ -28,6 +29,7 @@
 #include "base/half.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu.h"
+#include "kernels/quant/interleave.h"
 #include "kernels/quant/kernels.h"
 
 namespace {
@@ -192,37 +194,46 @@ int main(int argc, char** argv) {
         }
         std::vector<uint8_t> w = RandomWeights(bt, shape.rows, shape.k, rng);
         const size_t matrix_bytes = w.size();
-        for (bool streaming : {false, true}) {
-          if (streaming && !stream) continue;
-          // Copies of the matrix back to back; calls cycle through them.
-          const size_t copies =
-              streaming ? std::max<size_t>(2, kStreamBytes / matrix_bytes) : size_t{1};
-          std::vector<uint8_t> pool_w(copies * matrix_bytes);
-          for (size_t c = 0; c < copies; ++c) {
-            std::memcpy(&pool_w[c * matrix_bytes], w.data(), matrix_bytes);
-          }
-          for (size_t toks : kToks) {
-            std::vector<float> y(toks * shape.rows);
-            size_t call = 0;
-            const double s = SecondsPerCall(seconds, threads == 1, [&] {
-              const uint8_t* wm = &pool_w[(call++ % copies) * matrix_bytes];
-              pool.RunOnAll([&](int ti, int tn) {
-                const size_t r0 = shape.rows * static_cast<size_t>(ti) / static_cast<size_t>(tn);
-                const size_t r1 =
-                    shape.rows * static_cast<size_t>(ti + 1) / static_cast<size_t>(tn);
-                if (r1 > r0) {
-                  kern->tile(shape.k, wm + r0 * row_bytes, row_bytes, r1 - r0, act.data(),
-                             act_row_bytes, toks, y.data() + r0, shape.rows);
-                }
+        for (bool x8 : {false, true}) {
+          if (x8 && kern->tile_x8 == nullptr) continue;
+          if (x8) quant::Interleave8(bt.type, w.data(), shape.rows, shape.k);
+          const quant::TileFn tile = x8 ? kern->tile_x8 : kern->tile;
+          std::string label = target_name;
+          if (x8) label += "/x8";
+          for (bool streaming : {false, true}) {
+            if (streaming && !stream) continue;
+            // Copies of the matrix back to back; calls cycle through them.
+            const size_t copies =
+                streaming ? std::max<size_t>(2, kStreamBytes / matrix_bytes) : size_t{1};
+            std::vector<uint8_t> pool_w(copies * matrix_bytes);
+            for (size_t c = 0; c < copies; ++c) {
+              std::memcpy(&pool_w[c * matrix_bytes], w.data(), matrix_bytes);
+            }
+            for (size_t toks : kToks) {
+              std::vector<float> y(toks * shape.rows);
+              size_t call = 0;
+              const double s = SecondsPerCall(seconds, threads == 1, [&] {
+                const uint8_t* wm = &pool_w[(call++ % copies) * matrix_bytes];
+                pool.RunOnAll([&](int ti, int tn) {
+                  // Thread shares of whole groups of 8 rows.
+                  const size_t groups = shape.rows / 8;
+                  const size_t r0 = groups * static_cast<size_t>(ti) / static_cast<size_t>(tn) * 8;
+                  const size_t r1 =
+                      groups * static_cast<size_t>(ti + 1) / static_cast<size_t>(tn) * 8;
+                  if (r1 > r0) {
+                    tile(shape.k, wm + r0 * row_bytes, row_bytes, r1 - r0, act.data(),
+                         act_row_bytes, toks, y.data() + r0, shape.rows);
+                  }
+                });
               });
-            });
-            const double macs = static_cast<double>(shape.rows * shape.k * toks);
-            char dims[32];
-            std::snprintf(dims, sizeof dims, "%zux%zu", shape.rows, shape.k);
-            std::printf("%-7s %-7s %-6s %-11s %4zu %9.1f %8.2f %8.2f\n", tname, target_name,
-                        streaming ? "stream" : "hot", dims, toks, s * 1e6,
-                        static_cast<double>(matrix_bytes) / s / 1e9, macs / s / 1e9);
-            std::fflush(stdout);
+              const double macs = static_cast<double>(shape.rows * shape.k * toks);
+              char dims[32];
+              std::snprintf(dims, sizeof dims, "%zux%zu", shape.rows, shape.k);
+              std::printf("%-7s %-7s %-6s %-11s %4zu %9.1f %8.2f %8.2f\n", tname, label.c_str(),
+                          streaming ? "stream" : "hot", dims, toks, s * 1e6,
+                          static_cast<double>(matrix_bytes) / s / 1e9, macs / s / 1e9);
+              std::fflush(stdout);
+            }
           }
         }
       }

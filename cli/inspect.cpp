@@ -87,6 +87,13 @@ void ReportResident(const model::LoadedModel& m) {
   std::printf("\nresident after load: %s for %s of model files (%.1f%% of file size)\n",
               HumanBytes(rss).c_str(), HumanBytes(size).c_str(),
               size ? 100.0 * static_cast<double>(rss) / static_cast<double>(size) : 0.0);
+  size_t matrices = 0, interleaved = 0;
+  for (const auto& t : m.tensors->all()) {
+    matrices += t.shape.size() == 2;
+    interleaved += t.interleaved;
+  }
+  std::printf("rewritten in place:  %zu of %zu matrices (8-row interleaved layout)\n", interleaved,
+              matrices);
 }
 
 }  // namespace

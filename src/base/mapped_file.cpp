@@ -152,6 +152,20 @@ MappedFile::MappedFile(const std::string& path, Residency residency) : path_(pat
   ::close(fd);
 }
 
+void MappedFile::Edit(const std::function<void(uint8_t* image)>& edit) {
+  EXA_CHECK_MSG(loaded_, "MappedFile::Edit: the image is a read-only mapping");
+  if (::mprotect(region_, region_size_, PROT_READ | PROT_WRITE) != 0) {
+    throw Error(ErrorCode::kIo,
+                path_ + ": cannot make the image writable: " + std::strerror(errno));
+  }
+  struct Restore {
+    void* region;
+    size_t size;
+    ~Restore() { ::mprotect(region, size, PROT_READ); }
+  } restore{region_, region_size_};
+  edit(const_cast<uint8_t*>(data_));
+}
+
 MappedFile::~MappedFile() {
   if (loaded_) {
     ::munmap(region_, region_size_);

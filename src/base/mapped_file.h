@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace exaone {
@@ -34,6 +35,9 @@ class MappedFile {
   const std::string& path() const { return path_; }
   // Whether the image is a copy in anonymous memory (kLoad) rather than a mapping.
   bool loaded() const { return loaded_; }
+  // Lets `edit` rewrite the image in place (a loaded image only: a mapping stays read-only). The
+  // image is writable during the call and read-only again after it, also when `edit` throws.
+  void Edit(const std::function<void(uint8_t* image)>& edit);
 
  private:
   std::string path_;

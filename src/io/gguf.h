@@ -106,6 +106,8 @@ class GgufFile {
   const std::string& path() const { return file_.path(); }
   uint64_t file_size() const { return file_.size(); }
   bool loaded() const { return file_.loaded(); }  // read into memory rather than mapped
+  // Rewrites the image in place (loaded files only; see MappedFile::Edit).
+  void Edit(const std::function<void(uint8_t* image)>& edit) { file_.Edit(edit); }
 
  private:
   MappedFile file_;

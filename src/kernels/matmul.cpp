@@ -8,7 +8,9 @@
 #include "base/error.h"
 #include "base/half.h"
 #include "kernels/cpu.h"
+#include "kernels/quant/blocks.h"
 #include "kernels/quant/format.h"
+#include "kernels/quant/interleave.h"
 #include "kernels/quant/kernels.h"
 
 namespace exaone::kernels {
@@ -17,13 +19,13 @@ namespace {
 using quant::ActFormat;
 using quant::WeightKernels;
 
-// The kernels for `t` on the active target, falling back to narrower targets (the scalar table
-// covers every type MatMul accepts).
-const WeightKernels* KernelsFor(DType t) {
+// The kernels for `t` in the given layout on the active target, falling back to narrower
+// targets (the scalar table covers every type MatMul accepts, and both layouts).
+const WeightKernels* KernelsFor(DType t, bool interleaved) {
   SimdTarget target = ActiveTarget();
   for (int i = static_cast<int>(target); i >= 0; --i) {
     const WeightKernels* k = quant::GetWeightKernels(t, static_cast<SimdTarget>(i));
-    if (k != nullptr && k->tile != nullptr) return k;
+    if (k != nullptr && (interleaved ? k->tile_x8 : k->tile) != nullptr) return k;
   }
   return nullptr;
 }
@@ -31,6 +33,7 @@ const WeightKernels* KernelsFor(DType t) {
 struct Job {
   const WeightView* w;
   const WeightKernels* k;
+  quant::TileFn tile;
   float* y;
   size_t row_bytes;
   const uint8_t* act;
@@ -47,15 +50,22 @@ constexpr size_t kDecodeBlockBytes = 256 * 1024;
 // of the micro-kernels divide it, so no block ends in a narrow remainder).
 size_t RowBlock(const Job& j) {
   const size_t rows = kRowBlockBytes / std::max<size_t>(j.row_bytes, 1);
+  if (j.w->interleaved) return std::max<size_t>(rows / 8 * 8, 8);
   return rows >= 24 ? rows / 12 * 12 : std::max<size_t>(rows, 4);
+}
+
+// Rows per block for decode: about kDecodeBlockBytes, at least 16 (whole groups of 8 rows for
+// the interleaved layout).
+size_t DecodeBlock(const Job& j) {
+  return std::max<size_t>(16, kDecodeBlockBytes / j.row_bytes) / 8 * 8;
 }
 
 void RunRows(const Job& j, size_t n_tokens, size_t begin, size_t end) {
   const auto* w = static_cast<const uint8_t*>(j.w->data);
   const size_t k = j.w->cols;
   if (n_tokens == 1) {
-    j.k->tile(k, w + begin * j.row_bytes, j.row_bytes, end - begin, j.act, j.act_row_bytes, 1,
-              j.y + begin, j.w->rows);
+    j.tile(k, w + begin * j.row_bytes, j.row_bytes, end - begin, j.act, j.act_row_bytes, 1,
+           j.y + begin, j.w->rows);
     return;
   }
   const size_t row_block = RowBlock(j);
@@ -63,8 +73,8 @@ void RunRows(const Job& j, size_t n_tokens, size_t begin, size_t end) {
     const size_t rows = std::min(row_block, end - r);
     for (size_t t = 0; t < n_tokens; t += kTokenBlock) {
       const size_t toks = std::min(kTokenBlock, n_tokens - t);
-      j.k->tile(k, w + r * j.row_bytes, j.row_bytes, rows, j.act + t * j.act_row_bytes,
-                j.act_row_bytes, toks, j.y + t * j.w->rows + r, j.w->rows);
+      j.tile(k, w + r * j.row_bytes, j.row_bytes, rows, j.act + t * j.act_row_bytes,
+             j.act_row_bytes, toks, j.y + t * j.w->rows + r, j.w->rows);
     }
   }
 }
@@ -78,7 +88,16 @@ std::vector<uint8_t>& ActBuffer(ActFormat f) {
 }  // namespace
 
 bool MatMulSupports(DType t) {
-  return KernelsFor(t) != nullptr;
+  return KernelsFor(t, false) != nullptr;
+}
+
+bool PrefersInterleaved(const WeightView& w) {
+  if (!quant::HasInterleave8(w.dtype) || w.rows == 0 || w.rows % quant::kInterleaveRows != 0 ||
+      w.cols % quant::kQK != 0 || ActiveTarget() == SimdTarget::kScalar) {
+    return false;
+  }
+  const WeightKernels* k = quant::GetWeightKernels(w.dtype, ActiveTarget());
+  return k != nullptr && k->tile_x8 != nullptr;
 }
 
 size_t RowBytes(const WeightView& w) {
@@ -110,6 +129,12 @@ void ToFloat(DType t, const void* src, size_t n, float* out) {
 
 void GetRow(const WeightView& w, size_t row, float* out) {
   EXA_CHECK(row < w.rows);
+  if (w.interleaved) {
+    std::vector<uint8_t> plain(RowBytes(w));
+    quant::ExtractRow8(w.dtype, static_cast<const uint8_t*>(w.data), row, w.cols, plain.data());
+    ToFloat(w.dtype, plain.data(), w.cols, out);
+    return;
+  }
   ToFloat(w.dtype, static_cast<const uint8_t*>(w.data) + row * RowBytes(w), w.cols, out);
 }
 
@@ -122,8 +147,10 @@ void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut
   bool prepared[3] = {false, false, false};
   for (const MatMulOut& o : outs) {
     EXA_CHECK(o.w->cols == k);
-    Job j{o.w, KernelsFor(o.w->dtype), o.y, RowBytes(*o.w), nullptr, 0};
+    EXA_CHECK(!o.w->interleaved || o.w->rows % quant::kInterleaveRows == 0);
+    Job j{o.w, KernelsFor(o.w->dtype, o.w->interleaved), nullptr, o.y, RowBytes(*o.w), nullptr, 0};
     EXA_CHECK_MSG(j.k != nullptr, "MatMul: unsupported weight type");
+    j.tile = o.w->interleaved ? j.k->tile_x8 : j.k->tile;
     const int f = static_cast<int>(j.k->act);
     j.act_row_bytes = quant::ActRowBytes(j.k->act, k);
     if (j.k->act == ActFormat::kF32) {
@@ -159,8 +186,7 @@ void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut
   };
   std::vector<Block> blocks;
   for (const Job& j : jobs) {
-    const size_t step =
-        n_tokens == 1 ? std::max<size_t>(16, kDecodeBlockBytes / j.row_bytes) : RowBlock(j);
+    const size_t step = n_tokens == 1 ? DecodeBlock(j) : RowBlock(j);
     for (size_t r = 0; r < j.w->rows; r += step) {
       blocks.push_back({&j, r, std::min(j.w->rows, r + step)});
     }

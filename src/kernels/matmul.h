@@ -19,7 +19,15 @@ struct WeightView {
   const void* data = nullptr;
   size_t rows = 0;
   size_t cols = 0;
+  // Rows stored 8 at a time in the interleaved layout of kernels/quant/interleave.h (see
+  // PrefersInterleaved) rather than one after another as in the file.
+  bool interleaved = false;
 };
+
+// Whether `w` (in the file's layout) multiplies faster after kernels::quant::Interleave8 on
+// this CPU: its type has the layout, its shape allows it, and the active SIMD target has a
+// kernel for it.
+bool PrefersInterleaved(const WeightView& w);
 
 // True for the weight types MatMul handles.
 bool MatMulSupports(DType t);
@@ -40,7 +48,7 @@ struct MatMulOut {
 void MatMulMany(const float* x, size_t n_tokens, std::initializer_list<MatMulOut> outs,
                 ThreadPool& pool);
 
-// Converts row `row` of `w` to float32 (embedding lookup).
+// Converts row `row` of `w` to float32 (embedding lookup); either layout.
 void GetRow(const WeightView& w, size_t row, float* out);
 
 // Converts `n` values of type `t` to float32.

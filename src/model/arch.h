@@ -35,6 +35,9 @@ struct LoadOptions {
       adjust_attention;
   // How the weight files are held: mapped, or read into huge-page memory (see MappedFile).
   Residency residency = Residency::kAuto;
+  // Whether weights read into memory may be rewritten into the layouts the kernels prefer
+  // (TensorTable::InterleaveMatrices). Mapped files are never rewritten.
+  bool repack = true;
 };
 
 struct Architecture {

@@ -45,6 +45,9 @@ LoadedModel OpenModel(const std::string& path, Residency residency) {
 
 LoadedModel LoadModel(const std::string& path, const LoadOptions& options) {
   LoadedModel m = OpenModel(path, options.residency);
+  if (options.repack && m.files->gguf && m.files->gguf->loaded()) {
+    m.files->gguf->Edit([&](uint8_t* image) { m.tensors->InterleaveMatrices(image); });
+  }
   m.model = m.arch->load(*m.files, *m.tensors, options);
   return m;
 }

@@ -1,6 +1,11 @@
 #include "model/tensor_source.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "base/error.h"
+#include "kernels/quant/interleave.h"
 
 namespace exaone::model {
 
@@ -94,7 +99,32 @@ kernels::WeightView TensorTable::Matrix(const std::string& name, uint64_t rows,
                                          std::to_string(cols) + " values, not a whole number of " +
                                          DTypeName(t.dtype) + " blocks");
   }
-  return kernels::WeightView{t.dtype, t.data, rows, cols};
+  return kernels::WeightView{t.dtype, t.data, rows, cols, t.interleaved};
+}
+
+size_t TensorTable::InterleaveMatrices(uint8_t* image) {
+  std::vector<TensorRef*> picked;
+  for (TensorRef& t : tensors_) {
+    if (t.shape.size() != 2 || t.interleaved) continue;
+    const kernels::WeightView view{t.dtype, t.data, t.shape[0], t.shape[1]};
+    if (kernels::PrefersInterleaved(view)) picked.push_back(&t);
+  }
+  // The rewrite reads and writes each byte once; threads share the tensors.
+  const size_t n_threads =
+      std::min<size_t>(picked.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < picked.size(); i = next++) {
+      TensorRef& t = *picked[i];
+      kernels::quant::Interleave8(t.dtype, image + (t.data - image), t.shape[0], t.shape[1]);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n_threads; ++i) threads.emplace_back(work);
+  work();
+  for (std::thread& th : threads) th.join();
+  for (TensorRef* t : picked) t->interleaved = true;
+  return picked.size();
 }
 
 std::vector<float> TensorTable::Vector(const std::string& name, uint64_t n) const {

@@ -22,6 +22,8 @@ struct TensorRef {
   std::vector<uint64_t> shape;  // row-major, outermost first (GGUF's ne reversed)
   const uint8_t* data = nullptr;
   uint64_t nbytes = 0;
+  // The rows were rewritten into the 8-row interleaved layout (InterleaveMatrices).
+  bool interleaved = false;
   uint64_t elements() const;
 };
 
@@ -44,6 +46,10 @@ class TensorTable {
   const TensorRef& Require(const std::string& name, const std::vector<uint64_t>& shape) const;
   // A required 2-D matrix usable by MatMul.
   kernels::WeightView Matrix(const std::string& name, uint64_t rows, uint64_t cols) const;
+  // Rewrites, in `image` (the writable image all tensors point into), every matrix that
+  // multiplies faster in the 8-row interleaved layout (kernels::PrefersInterleaved), and marks it
+  // so that Matrix() hands out interleaved views. Returns how many were rewritten.
+  size_t InterleaveMatrices(uint8_t* image);
   // A required 1-D vector (norm weight), converted to float32.
   std::vector<float> Vector(const std::string& name, uint64_t n) const;
 

@@ -56,6 +56,27 @@ TEST(MappedFile, LoadsLargeFilesInParallelChunks) {
   EXPECT_EQ(std::memcmp(loaded.data(), contents.data(), contents.size()), 0);
 }
 
+// A loaded image can be rewritten in place (the kernels' layouts); the change is visible through
+// data(), and a second edit after one that threw still works.
+TEST(MappedFile, EditRewritesALoadedImage) {
+  TempDir dir;
+  const std::string contents = RandomBytes((size_t{3} << 20) + 17, 4);
+  WriteFile(dir.File("f.bin"), contents);
+  MappedFile loaded(dir.File("f.bin"), Residency::kLoad);
+  ASSERT_TRUE(loaded.loaded());
+  loaded.Edit([&](uint8_t* image) {
+    EXPECT_EQ(image, loaded.data());
+    image[0] = static_cast<uint8_t>(~contents[0]);
+    image[contents.size() - 1] = 0x5A;
+  });
+  EXPECT_EQ(loaded.data()[0], static_cast<uint8_t>(~contents[0]));
+  EXPECT_EQ(loaded.data()[contents.size() - 1], 0x5A);
+  EXPECT_THROW(loaded.Edit([](uint8_t*) { throw Error(ErrorCode::kIo, "stop"); }), Error);
+  loaded.Edit([](uint8_t* image) { image[1] = 7; });
+  EXPECT_EQ(loaded.data()[1], 7);
+  EXPECT_EQ(std::memcmp(loaded.data() + 2, contents.data() + 2, contents.size() - 3), 0);
+}
+
 TEST(MappedFile, AutoMapsSmallFiles) {
   TempDir dir;
   WriteFile(dir.File("small.bin"), RandomBytes(1000, 2));

@@ -36,6 +36,10 @@ struct WeightKernels {
   ActFormat act = ActFormat::kF32;
   PrepareActFn prepare = nullptr;  // float32 -> act format; nullptr for kF32
   TileFn tile = nullptr;
+  // The same product for weights in the 8-row interleaved layout (interleave.h): w is the start
+  // of a group of 8 rows, rows is a multiple of 8 and w_row_bytes is one row's size in the file
+  // layout. nullptr where the type has no such layout or the target no kernel for it.
+  TileFn tile_x8 = nullptr;
 };
 
 // The kernels for weight type `t` on `target`; nullptr when `t` has no kernel there (every

@@ -17,6 +17,7 @@
 
 #include "base/half.h"
 #include "kernels/quant/blocks.h"
+#include "kernels/quant/interleave.h"
 #include "kernels/quant/kernels.h"
 
 namespace exaone::kernels::quant::avx2 {
@@ -324,6 +325,115 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   }
 }
 
+// The 8-row interleaved layout (interleave.h). A record holds block b of 8 rows; 32 of its bytes
+// hold four consecutive values of each row, so one broadcast of four activation bytes and one
+// maddubs + madd give the 8 rows' partial dots in the 8 lanes: no horizontal sums, and one
+// scale multiply per record and token for all 8 rows. Q4_0 sums the eight 16-bit maddubs
+// results of a block before widening (each at most 2 * 15 * 127, eight of them below 32767),
+// which halves the multiplier work.
+EXA_INLINE int32_t Load32(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+EXA_INLINE __m256i Run4(const int8_t* q, int c) {
+  return _mm256_set1_epi32(Load32(q + 4 * c));
+}
+
+struct X8Q4_0 {
+  static constexpr size_t kRecord = kInterleaveRows * sizeof(BlockQ4_0);
+  template <int T>
+  static EXA_INLINE void Record(const uint8_t* rec, const ActQ8x32* const* a, size_t b,
+                                __m256* acc) {
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec)));
+    const uint8_t* qs = rec + 2 * kInterleaveRows;
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    __m256i u[8];
+    for (int p = 0; p < 4; ++p) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * p));
+      u[p] = _mm256_and_si256(v, mask);
+      u[p + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+    }
+    for (int t = 0; t < T; ++t) {
+      const ActQ8x32& at = a[t][b];
+      __m256i s = _mm256_maddubs_epi16(u[0], Run4(at.q, 0));
+      for (int c = 1; c < 8; ++c)
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(u[c], Run4(at.q, c)));
+      const __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)),
+                                           _mm256_set1_epi32(8 * at.sum));
+      acc[t] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dw, _mm256_set1_ps(at.d)), acc[t]);
+    }
+  }
+};
+
+struct X8Q8_0 {
+  static constexpr size_t kRecord = kInterleaveRows * sizeof(BlockQ8_0);
+  template <int T>
+  static EXA_INLINE void Record(const uint8_t* rec, const ActQ8x32* const* a, size_t b,
+                                __m256* acc) {
+    const auto* qs = reinterpret_cast<const __m256i*>(rec + 2 * kInterleaveRows);
+    __m256i dot[T];
+    for (int c = 0; c < 8; ++c) {
+      const __m256i w = _mm256_loadu_si256(qs + c);
+      const __m256i wabs = _mm256_abs_epi8(w);
+      for (int t = 0; t < T; ++t) {
+        const __m256i x = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(Run4(a[t][b].q, c), w)),
+            _mm256_set1_epi16(1));
+        dot[t] = c == 0 ? x : _mm256_add_epi32(dot[t], x);
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec)));
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[t]),
+                               _mm256_mul_ps(dw, _mm256_set1_ps(a[t][b].d)), acc[t]);
+    }
+  }
+};
+
+// Rows 8g..8g+7 (the group at wg) times T tokens: y[t * ys + r] for r < 8.
+template <class R, int T>
+void GroupX8(const uint8_t* wg, size_t nb, const uint8_t* act, size_t arb, float* y, size_t ys) {
+  const ActQ8x32* a[T];
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) {
+    a[t] = reinterpret_cast<const ActQ8x32*>(act + t * arb);
+    acc[t] = _mm256_setzero_ps();
+  }
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* rec = wg + b * R::kRecord;
+    _mm_prefetch(reinterpret_cast<const char*>(rec) + kPrefetch, _MM_HINT_T0);
+    R::template Record<T>(rec, a, b, acc);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ys, acc[t]);
+}
+
+template <class R>
+void TileX8(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
+            size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
+  const size_t nb = k / kQK;
+  const auto* ab = static_cast<const uint8_t*>(act);
+  for (size_t g = 0; g < rows; g += kInterleaveRows) {
+    const uint8_t* wg = static_cast<const uint8_t*>(w) + g * w_row_bytes;
+    size_t t = 0;
+    for (; t + 8 <= toks; t += 8) {
+      GroupX8<R, 8>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g,
+                    y_stride);
+    }
+    for (; t + 4 <= toks; t += 4) {
+      GroupX8<R, 4>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
+    for (; t + 2 <= toks; t += 2) {
+      GroupX8<R, 2>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
+    for (; t < toks; ++t) {
+      GroupX8<R, 1>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
+  }
+}
+
 // Same bytes as the scalar PrepareQ8x32: d = max|x| / 127 (0 below FLT_MIN), q = x * (1 / d)
 // rounded half to even by cvtps (the default MXCSR mode).
 void PrepareQ8x32(const float* x, size_t k, void* out) {
@@ -362,11 +472,11 @@ void PrepareQ8x32(const float* x, size_t k, void* out) {
   }
 }
 
-constexpr WeightKernels kQ4_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q4_0>};
+constexpr WeightKernels kQ4_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q4_0>, TileX8<X8Q4_0>};
 constexpr WeightKernels kQ4_1{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q4_1>};
 constexpr WeightKernels kQ5_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q5_0>};
 constexpr WeightKernels kQ5_1{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q5_1>};
-constexpr WeightKernels kQ8_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q8_0>};
+constexpr WeightKernels kQ8_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q8_0>, TileX8<X8Q8_0>};
 constexpr WeightKernels kIQ4_NL{ActFormat::kQ8x32, PrepareQ8x32, Tile<IQ4_NL>};
 
 }  // namespace

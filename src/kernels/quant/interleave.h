@@ -1,0 +1,34 @@
+// The 8-row interleaved layout of Q4_0 and Q8_0 weight matrices.
+//
+// A matrix whose row count is a multiple of 8 can be rewritten in place, group of 8 rows by group
+// of 8 rows, so that the prefill and decode kernels read one block column of 8 rows as one
+// contiguous record: one activation broadcast then serves 8 rows, and the 8 results land in the 8
+// lanes of one vector with no horizontal sums. The rewrite keeps the size: group g holds rows
+// 8g..8g+7 in the bytes those rows had, as K / 32 records of
+//   Q4_0: uint16 d[8]; uint8 qs[4][8][4]   qs[p][r][j] = byte 4p + j of row r's block
+//                                           (low nibble: value 4p + j; high: value 16 + 4p + j)
+//   Q8_0: uint16 d[8]; int8  qs[8][8][4]   qs[c][r][j] = value 4c + j of row r's block
+// so that 32 bytes hold four consecutive values of each of the 8 rows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/dtype.h"
+
+namespace exaone::kernels::quant {
+
+constexpr size_t kInterleaveRows = 8;
+
+// Whether `t` has the interleaved layout.
+bool HasInterleave8(DType t);
+
+// Rewrites the rows x cols matrix at `data` (file layout, rows % 8 == 0, cols % 32 == 0) into
+// the interleaved layout, in place.
+void Interleave8(DType t, uint8_t* data, size_t rows, size_t cols);
+
+// Writes row `row` of the interleaved matrix at `data` in the file's layout to `out`
+// (one row's bytes).
+void ExtractRow8(DType t, const uint8_t* data, size_t row, size_t cols, uint8_t* out);
+
+}  // namespace exaone::kernels::quant
