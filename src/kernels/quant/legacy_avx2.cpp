@@ -404,7 +404,10 @@ void GroupX8(const uint8_t* wg, size_t nb, const uint8_t* act, size_t arb, float
   }
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* rec = wg + b * R::kRecord;
-    _mm_prefetch(reinterpret_cast<const char*>(rec) + kPrefetch, _MM_HINT_T0);
+    // Every cache line of the record (2 or 3 for Q4_0, 5 for Q8_0), kPrefetch bytes ahead.
+    for (size_t off = 0; off < R::kRecord; off += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(rec) + kPrefetch + off, _MM_HINT_T0);
+    }
     R::template Record<T>(rec, a, b, acc);
   }
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ys, acc[t]);
