@@ -8,9 +8,12 @@ run, the two engines interleaved test by test. Usage:
 For each file it runs `exaone bench FILE -p 512 -n 128` and `llama-bench -m FILE -p 512 -n 128`,
 then tg128 at context depth 4096 (`-p 0 -n 128 -d 4096` on both), each with -r repetitions and -t
 threads, recording each process's peak resident memory (getrusage of the child). Memory read
-bandwidth is measured with exaone_bandwidth (bench/bandwidth.cpp) with the same threads, before
-and after the benchmarks (the best figure is used); each generation test is also reported as a
-percentage of its ceiling, bandwidth / bytes read per generated token:
+bandwidth is measured with exaone_bandwidth (bench/bandwidth.cpp) with the same threads before
+and after each group of tests (the two engines' pp/tg runs of one file, or their depth runs); each
+generation test is also reported as a percentage of its ceiling, bandwidth / bytes read per
+generated token, where the bandwidth is the better of the two measurements around its group (a
+shared host's bandwidth changes from minute to minute: a figure from a quiet moment does not
+describe a busy one). The table also gives the ceiling from the best figure of the whole run:
 
   every weight tensor of the file (with tied embeddings the embedding matrix is the output layer;
   an untied file's token_embd only has one row read) plus the KV cache read by attention: 2 (K and
@@ -330,9 +333,15 @@ def main():
     t = str(args.threads)
     r = str(args.repetitions)
 
-    bw = [bandwidth(bw_exe, args.threads)] if bw_exe.exists() else []
-    if not bw:
+    bw = []
+    if not bw_exe.exists():
         print(f"note: {bw_exe} not found; no bandwidth ceiling", file=sys.stderr)
+
+    def measure_bw():
+        if not bw_exe.exists():
+            return None
+        bw.append(bandwidth(bw_exe, args.threads))
+        return bw[-1]
 
     rows, llama_build = [], {}
     for f in files:
@@ -344,10 +353,13 @@ def main():
                            str(args.depth_repetitions or args.repetitions)))
         for flags, depth, reps in groups:
             print(f"{f.name}: {' '.join(flags)}", file=sys.stderr)
+            bw_before = measure_bw()
             ex_out, ex_rss = run_measured([str(args.exaone), "bench", str(f), *flags, "-r", reps,
                                            "-t", t, "--json"])
             ll_out, ll_rss = run_measured([str(args.llama_bench), "-m", str(f), *flags, "-r",
                                            reps, "-t", t, "-o", "json"])
+            bw_after = measure_bw()
+            group_bw = max(bw_before, bw_after) if bw_before else None
             ex_rows = {test_name(x): x for x in json_rows(ex_out)}
             ll_rows = {test_name(x): x for x in json_rows(ll_out)}
             for name, ex in ex_rows.items():
@@ -368,11 +380,9 @@ def main():
                     ll_kv_elem = ELEM_BYTES.get(str(ll.get("type_k", "f16")).lower(), 2)
                     _, kv_ll = bytes_per_token(meta, sizes, positions, ll_kv_elem)
                     row.update({"weight_bytes": w, "exaone_kv_bytes": kv_ex,
-                                "llama_kv_bytes": kv_ll})
+                                "llama_kv_bytes": kv_ll, "group_bandwidth_gbps": group_bw})
                 rows.append(row)
 
-    if bw_exe.exists():
-        bw.append(bandwidth(bw_exe, args.threads))
     best_bw = max(bw) if bw else None
     if args.llama_commit and llama_build.get("commit") in (None, "unknown"):
         llama_build["commit"] = args.llama_commit
@@ -380,7 +390,8 @@ def main():
         if best_bw and "weight_bytes" in row:
             for engine in ("exaone", "llama"):
                 per_token = row["weight_bytes"] + row[f"{engine}_kv_bytes"]
-                row[f"{engine}_ceiling_ts"] = best_bw * 1e9 / per_token
+                row[f"{engine}_ceiling_ts"] = row["group_bandwidth_gbps"] * 1e9 / per_token
+                row[f"{engine}_run_ceiling_ts"] = best_bw * 1e9 / per_token
 
     def pct(ts, ceiling):
         return f"{100 * ts / ceiling:.0f}%" if ceiling else "-"
@@ -392,12 +403,13 @@ def main():
            if args.depth and args.depth_repetitions else "")
         + f"; llama.cpp build {llama_build.get('number')} "
         f"(commit {llama_build.get('commit')}); read bandwidth "
-        + (f"{best_bw:.1f} GB/s (best of {', '.join(f'{b:.1f}' for b in bw)})" if bw else
-           "not measured"),
+        + (f"{min(bw):.1f}-{best_bw:.1f} GB/s ({', '.join(f'{b:.1f}' for b in bw)})" if bw
+           else "not measured"),
         "",
-        "| model | test | exaone t/s | llama.cpp t/s | ratio | exaone % of ceiling | "
-        "llama.cpp % of ceiling | exaone peak RSS MiB | llama.cpp peak RSS MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | test | exaone t/s | llama.cpp t/s | ratio | GB/s beside | "
+        "exaone % of ceiling | llama.cpp % of ceiling | exaone % of run-best ceiling | "
+        "exaone peak RSS MiB | llama.cpp peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
@@ -405,8 +417,11 @@ def main():
             f"{row['exaone_ts']:.2f} ± {row['exaone_sd']:.2f} | "
             f"{row['llama_ts']:.2f} ± {row['llama_sd']:.2f} | "
             f"{row['exaone_ts'] / row['llama_ts']:.2f} | "
-            f"{pct(row['exaone_ts'], row.get('exaone_ceiling_ts'))} | "
+            + (f"{row['group_bandwidth_gbps']:.1f} | " if row.get("group_bandwidth_gbps")
+               else "- | ")
+            + f"{pct(row['exaone_ts'], row.get('exaone_ceiling_ts'))} | "
             f"{pct(row['llama_ts'], row.get('llama_ceiling_ts'))} | "
+            f"{pct(row['exaone_ts'], row.get('exaone_run_ceiling_ts'))} | "
             f"{row['exaone_rss_mib']:.0f} | {row['llama_rss_mib']:.0f} |")
     table = "\n".join(lines) + "\n"
     print(table)
