@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/mapped_file.h"
+#include "runtime/chat_format.h"
 #include "runtime/reasoning.h"
 #include "template/chat_template.h"
 
@@ -15,36 +16,6 @@ namespace {
 
 constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kReset = "\x1b[0m";
-
-struct LoadedTemplate {
-  std::unique_ptr<tmpl::ChatTemplate> tmpl;
-  std::string source;
-  tmpl::Json special = tmpl::Json::object();
-};
-
-LoadedTemplate LoadTemplate(const runtime::Engine& e, const std::string& model_path) {
-  LoadedTemplate t;
-  if (e.model.files->format == model::SourceFormat::kHuggingFace) {
-    tmpl::HfChatTemplate hf = tmpl::LoadHfChatTemplate(model_path, false);
-    t.source = hf.source;
-    t.special = hf.special_tokens;
-  } else if (e.tokenizer) {
-    t.source = e.tokenizer->chat_template;
-    for (const auto& [key, value] : {std::pair{"bos_token", e.tokenizer->bos_token},
-                                     {"eos_token", e.tokenizer->eos_token},
-                                     {"pad_token", e.tokenizer->pad_token},
-                                     {"unk_token", e.tokenizer->unk_token}}) {
-      if (!value.empty()) t.special[key] = value;
-    }
-  }
-  if (t.source.empty()) {
-    throw Error(ErrorCode::kNotFound,
-                model_path + ": the model has no chat template (use --raw-ids for plain ids)");
-  }
-  if (!e.tokenizer) throw Error(ErrorCode::kNotFound, model_path + ": the model has no tokenizer");
-  t.tmpl = std::make_unique<tmpl::ChatTemplate>(tmpl::ChatTemplate::Parse(t.source, model_path));
-  return t;
-}
 
 // Defaults of SPEC §5.3: reasoning samples at temperature 0.6, top-p 0.95; answers without
 // reasoning are greedy, as in LG's examples.
@@ -65,8 +36,8 @@ class Chat {
   Chat(runtime::Engine& e, const std::string& model_path, const ChatOptions& o)
       : e_(e),
         o_(o),
-        t_(LoadTemplate(e, model_path)),
-        tags_(runtime::TagsForTemplate(t_.source)),
+        t_(runtime::LoadChatFormat(e, model_path, model_path)),
+        tags_(t_.tags),
         session_(*e.model.model, e.tokenizer.get(), o.n_ctx, *e.pool, o.cache_type) {
     Reset();
   }
@@ -134,7 +105,7 @@ class Chat {
  private:
   runtime::Engine& e_;
   ChatOptions o_;
-  LoadedTemplate t_;
+  runtime::ChatFormat t_;
   runtime::ReasoningTags tags_;
   runtime::Session session_;
   tmpl::Json messages_;

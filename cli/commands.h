@@ -12,5 +12,6 @@ int BenchCommand(int argc, char** argv);
 int PullCommand(int argc, char** argv);
 int TemplateCommand(int argc, char** argv);
 int QuantizeCommand(int argc, char** argv);
+int ServeCommand(int argc, char** argv);
 
 }  // namespace exaone::cli

@@ -44,6 +44,7 @@ void PrintUsage(FILE* out) {
       "  tokenize MODEL [TEXT] [--json] [--decode]\n"
       "                     text <-> token ids with the model's tokenizer (stdin without TEXT)\n"
       "  pull REPO[:QUANT]  download a model from the Hugging Face hub into its cache\n"
+      "  serve MODEL        OpenAI-compatible HTTP server (chat, completions, models, metrics)\n"
       "\n"
       "MODEL is a GGUF file or a Hugging Face folder (config.json + safetensors).\n"
       "Run 'exaone <command> --help' for a command's options.\n",
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
     if (cmd == "pull") return exaone::cli::PullCommand(argc - 2, argv + 2);
     if (cmd == "template") return exaone::cli::TemplateCommand(argc - 2, argv + 2);
     if (cmd == "quantize") return exaone::cli::QuantizeCommand(argc - 2, argv + 2);
+    if (cmd == "serve") return exaone::cli::ServeCommand(argc - 2, argv + 2);
     std::fprintf(stderr, "exaone: unknown command '%s'\n\n", cmd.c_str());
     PrintUsage(stderr);
     return 2;

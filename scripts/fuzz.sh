@@ -18,7 +18,7 @@ scripts/build.sh fuzz
 
 out=build/fuzz
 corpus="$out/corpus"
-targets=(gguf safetensors tokenizer template)
+targets=(gguf safetensors tokenizer template request)
 for t in "${targets[@]}"; do
   rm -rf "${corpus:?}/$t"
   mkdir -p "$corpus/$t"
@@ -58,6 +58,33 @@ with open("tests/fixtures/templates/engine.jsonl") as f:
     for i, line in enumerate(f):
         with open(f"{sys.argv[1]}/engine{i:04d}.jinja", "w") as out:
             out.write(json.loads(line)["source"])
+PY
+
+# Request seeds: HTTP heads (mode byte 0), chat and completion bodies (1, 2), model output (3),
+# and the bad-request corpus of the server tests.
+printf '\x00POST /v1/chat/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}' \
+  >"$corpus/request/head"
+printf '\x01{"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5, "stop": ["x"], "logit_bias": {"5": 1}, "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}], "chat_template_kwargs": {"enable_thinking": true}}' \
+  >"$corpus/request/chat"
+printf '\x02{"prompt": [1, 2, 3], "echo": true, "stream": true, "stream_options": {"include_usage": true}}' \
+  >"$corpus/request/completion"
+printf '\x03\x01abc</think>de<tool_call>{"name": "f", "arguments": {"a": 1}}</tool_call>\n<tool_call>{bad' \
+  >"$corpus/request/output"
+python3 - "$corpus/request" <<'PY'
+import json, sys
+with open("tests/fixtures/bad_requests.jsonl") as f:
+    for i, line in enumerate(f):
+        case = json.loads(line)
+        if "raw" in case:
+            data = b"\x00" + case["raw"].encode("latin-1")
+        elif "body_hex" in case:
+            data = b"\x01" + bytes.fromhex(case["body_hex"])
+        elif "body" in case:
+            data = (b"\x02" if case["path"] == "/v1/completions" else b"\x01") + case["body"].encode()
+        else:
+            continue
+        with open(f"{sys.argv[1]}/bad{i:03d}", "wb") as out:
+            out.write(data)
 PY
 
 status=0

@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libgtest-dev googletest libcurl4-openssl-dev libssl-dev
   pkg-config libpcre2-dev libsimde-dev libicu-dev
   python3 python3-venv python3-pip
+  chromium chromium-driver
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
