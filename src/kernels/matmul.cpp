@@ -93,7 +93,7 @@ bool MatMulSupports(DType t) {
 
 bool PrefersInterleaved(const WeightView& w) {
   if (!quant::HasInterleave8(w.dtype) || w.rows == 0 || w.rows % quant::kInterleaveRows != 0 ||
-      w.cols % quant::kQK != 0 || ActiveTarget() == SimdTarget::kScalar) {
+      w.cols % GetDTypeInfo(w.dtype).block != 0 || ActiveTarget() == SimdTarget::kScalar) {
     return false;
   }
   const WeightKernels* k = quant::GetWeightKernels(w.dtype, ActiveTarget());

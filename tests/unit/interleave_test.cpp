@@ -22,27 +22,42 @@
 namespace exaone::kernels::quant {
 namespace {
 
-constexpr DType kTypes[] = {DType::kQ4_0, DType::kQ8_0};
+constexpr DType kTypes[] = {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K};
 
 size_t BlockBytes(DType t) {
   return GetDTypeInfo(t).block_bytes;
 }
+size_t BlockValues(DType t) {
+  return GetDTypeInfo(t).block;
+}
+// Row lengths to test: one block, a few, and a long row with an odd block count.
+std::vector<size_t> Lengths(DType t) {
+  const size_t b = BlockValues(t);
+  return {b, 4 * b, (2048 / b + 1) * b};
+}
+ActFormat ActOf(DType t) {
+  return GetWeightKernels(t, SimdTarget::kScalar)->act;
+}
 
-// rows x k random blocks with fp16 scales of either sign in [1e-3, 2e-2]; rows 0, 1 and 2 have
-// every quant byte 0xff, 0x00 and 0x80 (the extreme codes, and -128 for Q8_0).
+// rows x k random blocks with fp16 scales (d, and Q4_K's dmin) of either sign in [1e-3, 2e-2];
+// rows 0, 1 and 2 have every other byte 0xff, 0x00 and 0x80 (the extreme codes and scales, and
+// -128 for Q8_0).
 std::vector<uint8_t> RandomMatrix(DType t, size_t rows, size_t k, std::mt19937& rng) {
-  const size_t bb = BlockBytes(t), nb = k / kQK;
+  const size_t bb = BlockBytes(t), nb = k / BlockValues(t);
+  const size_t halves = t == DType::kQ4_K ? 2 : 1;
   std::vector<uint8_t> w(rows * nb * bb);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> mag(1e-3f, 2e-2f);
   for (size_t r = 0; r < rows; ++r) {
     for (size_t b = 0; b < nb; ++b) {
       uint8_t* p = w.data() + (r * nb + b) * bb;
-      for (size_t i = 2; i < bb; ++i) {
+      for (size_t i = 2 * halves; i < bb; ++i) {
         p[i] = static_cast<uint8_t>(r == 0 ? 0xff : r == 1 ? 0x00 : r == 2 ? 0x80 : byte(rng));
       }
-      const uint16_t h = F32ToF16(mag(rng) * (byte(rng) & 1 ? -1.0f : 1.0f));
-      std::memcpy(p, &h, 2);
+      for (size_t i = 0; i < halves; ++i) {
+        const uint16_t h = F32ToF16(mag(rng) * (byte(rng) & 1 ? -1.0f : 1.0f));
+        std::memcpy(p + 2 * i, &h, 2);
+      }
     }
   }
   return w;
@@ -61,16 +76,51 @@ std::vector<float> RandomActivations(size_t toks, size_t k, std::mt19937& rng) {
 }
 
 std::vector<uint8_t> Prepare(DType t, const std::vector<float>& x, size_t toks, size_t k) {
-  const WeightKernels* kern = scalar::LegacyKernels(t);
+  const WeightKernels* kern = GetWeightKernels(t, SimdTarget::kScalar);
   const size_t arb = ActRowBytes(kern->act, k);
   std::vector<uint8_t> act(toks * arb);
   for (size_t i = 0; i < toks; ++i) kern->prepare(x.data() + i * k, k, &act[i * arb]);
   return act;
 }
 
-// Sum over the row of |w * a| (values as the formats define them): the scale of the rounding
-// differences between summation orders.
+float Half(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return F16ToF32(h);
+}
+
+// Q4_K's 6-bit scale and minimum of sub-block j from the 12 packed bytes (GGUF's
+// get_scale_min_k4).
+void ScaleMin(const uint8_t* q, int j, int& sc, int& m) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    m = q[j + 4] & 63;
+  } else {
+    sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// Sum over the row of the magnitudes of the terms the kernels add (values as the formats
+// define them; for Q4_K |d sc q a| and |dmin m a| apart): the scale of the rounding differences
+// between summation orders.
 double Magnitude(DType t, const uint8_t* wrow, const uint8_t* arow, size_t k) {
+  if (t == DType::kQ4_K) {
+    const auto* a = reinterpret_cast<const ActQ8x256*>(arow);
+    double mag = 0;
+    for (size_t b = 0; b < k / kQKK; ++b) {
+      const uint8_t* p = wrow + b * sizeof(BlockQ4_K);
+      const double d = std::fabs(Half(p)), dmin = std::fabs(Half(p + 2));
+      for (int i = 0; i < kQKK; ++i) {
+        int sc = 0, m = 0;
+        ScaleMin(p + 4, i / 32, sc, m);
+        const int g = i / 64, byte = p[16 + 32 * g + i % 32];
+        const int q = (i / 32) % 2 == 0 ? byte & 15 : byte >> 4;
+        mag += (d * sc * q + dmin * m) * std::fabs(a[b].d * a[b].q[i]);
+      }
+    }
+    return mag;
+  }
   const auto* a = reinterpret_cast<const ActQ8x32*>(arow);
   double mag = 0;
   for (size_t b = 0; b < k / kQK; ++b) {
@@ -98,9 +148,11 @@ std::vector<SimdTarget> SimdTargets() {
 TEST(Interleave8, FollowsTheLayoutAndRoundTrips) {
   std::mt19937 rng(1);
   for (DType t : kTypes) {
-    for (size_t k : {size_t{32}, size_t{2048 + 32}}) {
+    for (size_t k : Lengths(t)) {
       SCOPED_TRACE(std::string(DTypeName(t)) + " k=" + std::to_string(k));
-      const size_t rows = 24, bb = BlockBytes(t), nb = k / kQK, rb = nb * bb;
+      const size_t rows = 24, bb = BlockBytes(t), nb = k / BlockValues(t), rb = nb * bb;
+      // Gathered header bytes per row (d; Q4_K: d, dmin, 12 scale bytes), then the runs.
+      const size_t head = t == DType::kQ4_K ? 16 : 2;
       const std::vector<uint8_t> plain = RandomMatrix(t, rows, k, rng);
       std::vector<uint8_t> x8 = plain;
       Interleave8(t, x8.data(), rows, k);
@@ -111,9 +163,13 @@ TEST(Interleave8, FollowsTheLayoutAndRoundTrips) {
           const uint8_t* rec = x8.data() + g * 8 * rb + b * 8 * bb;
           for (size_t r = 0; r < 8; ++r) {
             const uint8_t* blk = plain.data() + (g * 8 + r) * rb + b * bb;
-            ASSERT_EQ(std::memcmp(rec + 2 * r, blk, 2), 0) << "scale g=" << g << " b=" << b;
-            for (size_t c = 0; c < (bb - 2) / 4; ++c) {
-              ASSERT_EQ(std::memcmp(rec + 16 + (c * 8 + r) * 4, blk + 2 + 4 * c, 4), 0)
+            ASSERT_EQ(std::memcmp(rec + 2 * r, blk, 2), 0) << "d g=" << g << " b=" << b;
+            if (t == DType::kQ4_K) {
+              ASSERT_EQ(std::memcmp(rec + 16 + 2 * r, blk + 2, 2), 0) << "dmin";
+              ASSERT_EQ(std::memcmp(rec + 32 + 12 * r, blk + 4, 12), 0) << "scales";
+            }
+            for (size_t c = 0; c < (bb - head) / 4; ++c) {
+              ASSERT_EQ(std::memcmp(rec + 8 * head + (c * 8 + r) * 4, blk + head + 4 * c, 4), 0)
                   << "g=" << g << " b=" << b << " r=" << r << " run " << c;
             }
           }
@@ -128,8 +184,9 @@ TEST(Interleave8, FollowsTheLayoutAndRoundTrips) {
   }
   EXPECT_TRUE(HasInterleave8(DType::kQ4_0));
   EXPECT_TRUE(HasInterleave8(DType::kQ8_0));
+  EXPECT_TRUE(HasInterleave8(DType::kQ4_K));
   EXPECT_FALSE(HasInterleave8(DType::kQ4_1));
-  EXPECT_FALSE(HasInterleave8(DType::kQ4_K));
+  EXPECT_FALSE(HasInterleave8(DType::kQ6_K));
   EXPECT_FALSE(HasInterleave8(DType::kBF16));
 }
 
@@ -140,15 +197,15 @@ TEST(Interleave8, TilesMatchTheScalarTileOnTheFileLayout) {
   std::mt19937 rng(2);
   const size_t max_rows = 24, max_toks = 19;
   for (DType t : kTypes) {
-    for (size_t k : {size_t{32}, size_t{128}, size_t{2048 + 32}}) {
+    for (size_t k : Lengths(t)) {
       SCOPED_TRACE(std::string(DTypeName(t)) + " k=" + std::to_string(k));
-      const size_t rb = k / kQK * BlockBytes(t), arb = ActRowBytes(ActFormat::kQ8x32, k);
+      const size_t rb = k / BlockValues(t) * BlockBytes(t), arb = ActRowBytes(ActOf(t), k);
       const std::vector<uint8_t> plain = RandomMatrix(t, max_rows, k, rng);
       std::vector<uint8_t> x8 = plain;
       Interleave8(t, x8.data(), max_rows, k);
       const std::vector<float> x = RandomActivations(max_toks, k, rng);
       const std::vector<uint8_t> act = Prepare(t, x, max_toks, k);
-      const WeightKernels* ref = scalar::LegacyKernels(t);
+      const WeightKernels* ref = GetWeightKernels(t, SimdTarget::kScalar);
       std::vector<float> want(max_toks * max_rows);
       ref->tile(k, plain.data(), rb, max_rows, act.data(), arb, max_toks, want.data(), max_rows);
       std::vector<float> got(want.size());
@@ -197,8 +254,8 @@ TEST(Interleave8, MatMulAndGetRowAgreeWithTheFileLayout) {
   std::vector<SimdTarget> targets = {SimdTarget::kScalar};
   for (SimdTarget s : SimdTargets()) targets.push_back(s);
   for (DType t : kTypes) {
-    const size_t rows = 8 * 41, k = 256;
-    const size_t rb = k / kQK * BlockBytes(t);
+    const size_t rows = 8 * 41, k = 512;
+    const size_t rb = k / BlockValues(t) * BlockBytes(t);
     const std::vector<uint8_t> plain = RandomMatrix(t, rows, k, rng);
     std::vector<uint8_t> x8 = plain;
     Interleave8(t, x8.data(), rows, k);
@@ -216,8 +273,8 @@ TEST(Interleave8, MatMulAndGetRowAgreeWithTheFileLayout) {
         const std::vector<uint8_t> act = Prepare(t, x, toks, k);
         for (size_t i = 0; i < a.size(); ++i) {
           const size_t r = i % rows, tk = i / rows;
-          const double mag = Magnitude(t, plain.data() + r * rb,
-                                       act.data() + tk * ActRowBytes(ActFormat::kQ8x32, k), k);
+          const double mag =
+              Magnitude(t, plain.data() + r * rb, act.data() + tk * ActRowBytes(ActOf(t), k), k);
           ASSERT_LE(std::fabs(double{a[i]} - b[i]), 2e-5 * mag + 1e-30)
               << "toks=" << toks << " r=" << r << " t=" << tk;
         }

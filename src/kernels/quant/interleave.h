@@ -1,4 +1,4 @@
-// The 8-row interleaved layout of Q4_0 and Q8_0 weight matrices.
+// The 8-row interleaved layout of Q4_0, Q8_0 and Q4_K weight matrices.
 //
 // A matrix whose row count is a multiple of 8 can be rewritten in place, group of 8 rows by group
 // of 8 rows, so that the prefill and decode kernels read one block column of 8 rows as one
@@ -8,7 +8,9 @@
 //   Q4_0: uint16 d[8]; uint8 qs[4][8][4]   qs[p][r][j] = byte 4p + j of row r's block
 //                                           (low nibble: value 4p + j; high: value 16 + 4p + j)
 //   Q8_0: uint16 d[8]; int8  qs[8][8][4]   qs[c][r][j] = value 4c + j of row r's block
-// so that 32 bytes hold four consecutive values of each of the 8 rows.
+//   Q4_K: uint16 d[8]; uint16 dmin[8]; uint8 scales[8][12] (row r's packed scales);
+//         uint8 qs[32][8][4]               qs[c][r][j] = byte 4c + j of row r's qs
+// so that 32 bytes hold four consecutive values (or value bytes) of each of the 8 rows.
 #pragma once
 
 #include <cstddef>
@@ -23,8 +25,8 @@ constexpr size_t kInterleaveRows = 8;
 // Whether `t` has the interleaved layout.
 bool HasInterleave8(DType t);
 
-// Rewrites the rows x cols matrix at `data` (file layout, rows % 8 == 0, cols % 32 == 0) into
-// the interleaved layout, in place.
+// Rewrites the rows x cols matrix at `data` (file layout, rows % 8 == 0, cols a multiple of the
+// type's block) into the interleaved layout, in place.
 void Interleave8(DType t, uint8_t* data, size_t rows, size_t cols);
 
 // Writes row `row` of the interleaved matrix at `data` in the file's layout to `out`

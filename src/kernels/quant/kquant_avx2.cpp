@@ -61,6 +61,11 @@ EXA_INLINE float Half(const uint8_t* p) {
   std::memcpy(&h, p, 2);
   return _cvtsh_ss(h);
 }
+EXA_INLINE int32_t LoadI32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 EXA_INLINE __m256i Mask8(int v) {
   return _mm256_set1_epi8(static_cast<char>(v));
 }
@@ -542,9 +547,140 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   }
 }
 
+// ---- the 8-row interleaved Q4_K layout (interleave.h) ----
+//
+// A record holds super-block b of 8 rows: d[8], dmin[8], the rows' packed scales, then the quant
+// bytes in runs of 4 per row, so 32 bytes hold four values of each row. Sub-block j (32 values)
+// is the low (j even) or high (j odd) nibbles of the 8 runs of group j / 2: one broadcast of four
+// activation bytes and one maddubs serve the 8 rows, the eight 16-bit sums of a sub-block are
+// added before widening (each at most 2 * 15 * 127, eight below 32767), and one madd applies
+// the 8 rows' 6-bit scales. Minimums: per row, sum_j m_j * bsum32_j by 4 madds of (m_2k,
+// m_2k+1) pairs against the token's (bsum32_2k, bsum32_2k+1).
+constexpr size_t kX8Q4KRecord = 8 * sizeof(BlockQ4_K);
+
+struct X8Q4KScales {
+  __m256i sc[8];  // sub-block j: 16-bit lanes 2r and 2r + 1 hold row r's scale
+  __m256i mn[4];  // pair k: 16-bit lanes 2r, 2r + 1 hold row r's m_2k, m_2k+1
+};
+
+EXA_INLINE X8Q4KScales UnpackX8Q4K(const uint8_t* rec) {
+  __m128i u[8];  // row r: [sc0 .. sc7, m0 .. m7]
+  for (int r = 0; r < 8; ++r) u[r] = UnpackScaleMin4(rec + 32 + 12 * r);
+  // Transpose the 8 x 16 bytes: v[i] holds entries 2i and 2i + 1 of the 8 rows (8 bytes each).
+  __m128i t[8];
+  for (int r = 0; r < 8; r += 2) {
+    t[r] = _mm_unpacklo_epi8(u[r], u[r + 1]);
+    t[r + 1] = _mm_unpackhi_epi8(u[r], u[r + 1]);
+  }
+  __m128i q[8];  // q[0..3]: rows 0-3, entries 0-3 / 4-7 / 8-11 / 12-15; q[4..7]: rows 4-7
+  for (int h = 0; h < 2; ++h) {
+    const int base = 4 * h;
+    q[base + 0] = _mm_unpacklo_epi16(t[base + 0], t[base + 2]);
+    q[base + 1] = _mm_unpackhi_epi16(t[base + 0], t[base + 2]);
+    q[base + 2] = _mm_unpacklo_epi16(t[base + 1], t[base + 3]);
+    q[base + 3] = _mm_unpackhi_epi16(t[base + 1], t[base + 3]);
+  }
+  __m128i v[8];
+  for (int i = 0; i < 4; ++i) {
+    v[2 * i] = _mm_unpacklo_epi32(q[i], q[4 + i]);
+    v[2 * i + 1] = _mm_unpackhi_epi32(q[i], q[4 + i]);
+  }
+  X8Q4KScales s;
+  for (int j = 0; j < 8; ++j) {
+    const __m128i bytes = j % 2 == 0 ? v[j / 2] : _mm_srli_si128(v[j / 2], 8);
+    s.sc[j] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(bytes, bytes));
+  }
+  for (int k = 0; k < 4; ++k) {
+    const __m128i m = v[4 + k];  // m_2k (low 8 bytes), m_2k+1 (high 8 bytes)
+    s.mn[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, _mm_srli_si128(m, 8)));
+  }
+  return s;
+}
+
+template <int T>
+EXA_INLINE void RecordX8Q4K(const uint8_t* rec, const ActQ8x256* const* a, __m256* acc) {
+  const X8Q4KScales s = UnpackX8Q4K(rec);
+  const uint8_t* qs = rec + 128;
+  __m256i isum[T];
+  Unroll<8>([&](auto ij) {
+    constexpr int j = decltype(ij)::value;
+    __m256i w[8];
+    for (int c = 0; c < 8; ++c) {
+      const __m256i v = LoadU(qs + 32 * (8 * (j / 2) + c));
+      w[c] = _mm256_and_si256(j % 2 == 0 ? v : _mm256_srli_epi16(v, 4), Mask8(0x0f));
+    }
+    Unroll<T>([&](auto it) {
+      constexpr int tk = decltype(it)::value;
+      const int8_t* aq = a[tk]->q + 32 * j;
+      __m256i s16 = _mm256_maddubs_epi16(w[0], _mm256_set1_epi32(LoadI32(aq)));
+      for (int c = 1; c < 8; ++c) {
+        s16 = _mm256_add_epi16(s16,
+                               _mm256_maddubs_epi16(w[c], _mm256_set1_epi32(LoadI32(aq + 4 * c))));
+      }
+      const __m256i p = _mm256_madd_epi16(s16, s.sc[j]);
+      if constexpr (j == 0) {
+        isum[tk] = p;
+      } else {
+        isum[tk] = _mm256_add_epi32(isum[tk], p);
+      }
+    });
+  });
+  const __m256 dw = _mm256_cvtph_ps(LoadU128(rec));
+  const __m256 dmw = _mm256_cvtph_ps(LoadU128(rec + 16));
+  const __m128i ones = _mm_set1_epi16(1);
+  Unroll<T>([&](auto it) {
+    constexpr int tk = decltype(it)::value;
+    const __m128i b32 = _mm_packs_epi32(_mm_madd_epi16(LoadU128(a[tk]->bsums), ones),
+                                        _mm_madd_epi16(LoadU128(a[tk]->bsums + 8), ones));
+    const __m256i bb = _mm256_broadcastsi128_si256(b32);
+    __m256i imin = _mm256_madd_epi16(s.mn[0], _mm256_shuffle_epi32(bb, 0x00));
+    imin = _mm256_add_epi32(imin, _mm256_madd_epi16(s.mn[1], _mm256_shuffle_epi32(bb, 0x55)));
+    imin = _mm256_add_epi32(imin, _mm256_madd_epi16(s.mn[2], _mm256_shuffle_epi32(bb, 0xaa)));
+    imin = _mm256_add_epi32(imin, _mm256_madd_epi16(s.mn[3], _mm256_shuffle_epi32(bb, 0xff)));
+    const __m256 da = _mm256_broadcast_ss(&a[tk]->d);
+    acc[tk] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[tk]), _mm256_mul_ps(dw, da), acc[tk]);
+    acc[tk] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(imin), _mm256_mul_ps(dmw, da), acc[tk]);
+  });
+}
+
+template <int T>
+void GroupX8Q4K(const uint8_t* wg, size_t nb, const uint8_t* act, size_t arb, float* y, size_t ys) {
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* rec = wg + b * kX8Q4KRecord;
+    for (size_t off = 0; off < kX8Q4KRecord; off += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(rec) + 4096 + off, _MM_HINT_T0);
+    }
+    const ActQ8x256* a[T];
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const ActQ8x256*>(act + t * arb) + b;
+    RecordX8Q4K<T>(rec, a, acc);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ys, acc[t]);
+}
+
+void TileX8Q4K(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
+               size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
+  const size_t nb = k / kQKK;
+  const auto* ab = static_cast<const uint8_t*>(act);
+  for (size_t g = 0; g < rows; g += 8) {
+    const uint8_t* wg = static_cast<const uint8_t*>(w) + g * w_row_bytes;
+    size_t t = 0;
+    for (; t + 4 <= toks; t += 4) {
+      GroupX8Q4K<4>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
+    for (; t + 2 <= toks; t += 2) {
+      GroupX8Q4K<2>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
+    for (; t < toks; ++t) {
+      GroupX8Q4K<1>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
+  }
+}
+
 constexpr WeightKernels kQ2KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q2K>};
 constexpr WeightKernels kQ3KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q3K>};
-constexpr WeightKernels kQ4KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q4K>};
+constexpr WeightKernels kQ4KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q4K>, TileX8Q4K};
 constexpr WeightKernels kQ5KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q5K>};
 constexpr WeightKernels kQ6KKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<Q6K>};
 constexpr WeightKernels kIQ4XSKernels{ActFormat::kQ8x256, PrepareQ8x256, Tile<IQ4XS>};

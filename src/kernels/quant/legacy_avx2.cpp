@@ -379,9 +379,9 @@ struct X8Q8_0 {
       const __m256i w = _mm256_loadu_si256(qs + c);
       const __m256i wabs = _mm256_abs_epi8(w);
       for (int t = 0; t < T; ++t) {
-        const __m256i x = _mm256_madd_epi16(
-            _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(Run4(a[t][b].q, c), w)),
-            _mm256_set1_epi16(1));
+        const __m256i x =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(Run4(a[t][b].q, c), w)),
+                              _mm256_set1_epi16(1));
         dot[t] = c == 0 ? x : _mm256_add_epi32(dot[t], x);
       }
     }
@@ -422,8 +422,7 @@ void TileX8(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void
     const uint8_t* wg = static_cast<const uint8_t*>(w) + g * w_row_bytes;
     size_t t = 0;
     for (; t + 8 <= toks; t += 8) {
-      GroupX8<R, 8>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g,
-                    y_stride);
+      GroupX8<R, 8>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
     }
     for (; t + 4 <= toks; t += 4) {
       GroupX8<R, 4>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
