@@ -210,18 +210,25 @@ class Exaone4Model : public Model {
 
   const ModelSummary& summary() const override { return summary_; }
 
-  void Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
-               bool last_only) const override {
-    CheckInputs(cache, ids, n);
+  void Run(const std::vector<SeqStep>& seqs, float* logits, ThreadPool& pool,
+           bool all_positions) const override {
     const size_t h = static_cast<size_t>(cfg_.hidden_size);
     const float eps = static_cast<float>(cfg_.rms_norm_eps);
+    std::vector<AttentionBlock::Segment> segments;
+    int n = 0;
+    for (const SeqStep& s : seqs) {
+      segments.push_back({s.cache, n, s.n});
+      n += s.n;
+    }
     std::vector<float> x(n * h), tmp(n * h);
-    Embed(embed_, ids, n, x.data());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      Embed(embed_, seqs[i].ids, seqs[i].n, x.data() + segments[i].offset * h);
+    }
     for (size_t i = 0; i < layers_.size(); ++i) {
       const Layer& l = layers_[i];
       // x = x + norm(attn(x))
-      l.attn.Forward(x.data(), n, static_cast<int>(i), cfg_.layers[i],
-                     static_cast<int>(cfg_.sliding_window), rope_, cache, tmp.data(), pool);
+      l.attn.Forward(x.data(), n, segments, static_cast<int>(i), cfg_.layers[i],
+                     static_cast<int>(cfg_.sliding_window), rope_, tmp.data(), pool);
       kernels::RmsNormRows(tmp.data(), l.post_attention_norm.data(), n, h, eps);
       kernels::Add(x.data(), tmp.data(), x.size());
       // x = x + norm(mlp(x)); the MLP reads x itself, not a normalised copy.
@@ -229,11 +236,7 @@ class Exaone4Model : public Model {
       kernels::RmsNormRows(tmp.data(), l.post_ffw_norm.data(), n, h, eps);
       kernels::Add(x.data(), tmp.data(), x.size());
     }
-    cache.Advance(n);
-    const int first = last_only ? n - 1 : 0;
-    float* rows = x.data() + static_cast<size_t>(first) * h;
-    kernels::RmsNormRows(rows, final_norm_.data(), n - first, h, eps);
-    kernels::MatMul(rows, n - first, lm_head_, logits, pool);
+    FinishForward(seqs, segments, x, h, all_positions, final_norm_, eps, lm_head_, logits, pool);
   }
 
  private:

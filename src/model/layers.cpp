@@ -1,5 +1,6 @@
 #include "model/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/attention.h"
@@ -24,8 +25,8 @@ void AttentionBlock::Bind(const TensorTable& t, int layer, int64_t hidden, bool 
   }
 }
 
-void AttentionBlock::Forward(const float* x, int n, int layer, const LayerAttention& kind,
-                             int window, const Rope& rope, KvCache& cache, float* out,
+void AttentionBlock::Forward(const float* x, int n, const std::vector<Segment>& segments, int layer,
+                             const LayerAttention& kind, int window, const Rope& rope, float* out,
                              ThreadPool& pool) const {
   const size_t qd = static_cast<size_t>(n_heads) * head_dim;
   const size_t kvd = static_cast<size_t>(n_kv_heads) * head_dim;
@@ -37,32 +38,59 @@ void AttentionBlock::Forward(const float* x, int n, int layer, const LayerAttent
     kernels::RmsNormRows(ks.data(), k_norm.data(), static_cast<size_t>(n) * n_kv_heads, head_dim,
                          norm_eps);
   }
-  const int past = cache.n_past();
-  if (kind.rope) {
-    for (int t = 0; t < n; ++t) {
-      rope.Apply(qs.data() + t * qd, n_heads, head_dim, past + t);
-      rope.Apply(ks.data() + t * kvd, n_kv_heads, head_dim, past + t);
+  for (const Segment& s : segments) {
+    KvCache& cache = *s.cache;
+    const int past = cache.n_past();
+    float* q_seg = qs.data() + static_cast<size_t>(s.offset) * qd;
+    float* k_seg = ks.data() + static_cast<size_t>(s.offset) * kvd;
+    float* v_seg = vs.data() + static_cast<size_t>(s.offset) * kvd;
+    if (kind.rope) {
+      for (int t = 0; t < s.n; ++t) {
+        rope.Apply(q_seg + t * qd, n_heads, head_dim, past + t);
+        rope.Apply(k_seg + t * kvd, n_kv_heads, head_dim, past + t);
+      }
     }
+    kernels::AttentionArgs a;
+    a.n_tokens = s.n;
+    a.past = past;
+    a.n_heads = n_heads;
+    a.n_kv_heads = n_kv_heads;
+    a.head_dim = head_dim;
+    a.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    a.window = kind.sliding ? window : 0;
+    a.q = q_seg;
+    a.k_new = k_seg;
+    a.v_new = v_seg;
+    a.k_cache = cache.keys(layer);
+    a.v_cache = cache.values(layer);
+    a.cache_type = cache.type();
+    a.cache_capacity = cache.capacity(layer);
+    a.out = attn.data() + static_cast<size_t>(s.offset) * qd;
+    kernels::Attention(a, pool);
+    cache.Store(layer, k_seg, v_seg, s.n);
   }
-  kernels::AttentionArgs a;
-  a.n_tokens = n;
-  a.past = past;
-  a.n_heads = n_heads;
-  a.n_kv_heads = n_kv_heads;
-  a.head_dim = head_dim;
-  a.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  a.window = kind.sliding ? window : 0;
-  a.q = qs.data();
-  a.k_new = ks.data();
-  a.v_new = vs.data();
-  a.k_cache = cache.keys(layer);
-  a.v_cache = cache.values(layer);
-  a.cache_type = cache.type();
-  a.cache_capacity = cache.capacity(layer);
-  a.out = attn.data();
-  kernels::Attention(a, pool);
-  cache.Store(layer, ks.data(), vs.data(), n);
   kernels::MatMul(attn.data(), n, o, out, pool);
+}
+
+void FinishForward(const std::vector<Model::SeqStep>& seqs,
+                   const std::vector<AttentionBlock::Segment>& segments, std::vector<float>& x,
+                   size_t h, bool all_positions, const std::vector<float>& final_norm, float eps,
+                   const kernels::WeightView& lm_head, float* logits, ThreadPool& pool) {
+  for (const Model::SeqStep& s : seqs) s.cache->Advance(s.n);
+  if (all_positions) {
+    const size_t n = x.size() / h;
+    kernels::RmsNormRows(x.data(), final_norm.data(), n, h, eps);
+    kernels::MatMul(x.data(), n, lm_head, logits, pool);
+    return;
+  }
+  // Each sequence's last row, gathered in order.
+  std::vector<float> last(segments.size() * h);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const size_t row = static_cast<size_t>(segments[i].offset + segments[i].n - 1);
+    std::copy(x.begin() + row * h, x.begin() + (row + 1) * h, last.begin() + i * h);
+  }
+  kernels::RmsNormRows(last.data(), final_norm.data(), segments.size(), h, eps);
+  kernels::MatMul(last.data(), segments.size(), lm_head, logits, pool);
 }
 
 void MlpBlock::Bind(const TensorTable& t, int layer, int64_t hidden, int64_t ffn) {

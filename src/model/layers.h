@@ -8,6 +8,7 @@
 #include "base/thread_pool.h"
 #include "kernels/matmul.h"
 #include "model/kv_cache.h"
+#include "model/model.h"
 #include "model/rope.h"
 #include "model/tensor_source.h"
 
@@ -22,9 +23,17 @@ struct AttentionBlock {
   // Binds blk.N.attn_{q,k,v,output}.weight (and attn_{q,k}_norm when qk_norm).
   void Bind(const TensorTable& t, int layer, int64_t hidden, bool qk_norm);
 
-  // x [n, hidden] -> out [n, hidden]; reads and extends layer `layer` of the cache.
-  void Forward(const float* x, int n, int layer, const LayerAttention& kind, int window,
-               const Rope& rope, KvCache& cache, float* out, ThreadPool& pool) const;
+  // Rows [offset, offset + n) of the batch belong to one sequence and its cache.
+  struct Segment {
+    KvCache* cache;
+    int offset;
+    int n;
+  };
+  // x [n, hidden] -> out [n, hidden] for the batch's n rows; reads and extends layer `layer` of
+  // each segment's cache.
+  void Forward(const float* x, int n, const std::vector<Segment>& segments, int layer,
+               const LayerAttention& kind, int window, const Rope& rope, float* out,
+               ThreadPool& pool) const;
 };
 
 struct MlpBlock {
@@ -34,6 +43,14 @@ struct MlpBlock {
   // out = down(silu(gate(x)) * up(x)); x, out [n, hidden].
   void Forward(const float* x, int n, float* out, ThreadPool& pool) const;
 };
+
+// The end of a forward pass over the batch's rows x [n, h]: advances every sequence's cache,
+// applies the final norm and the output matrix to every row (all_positions, one sequence) or
+// to each sequence's last row, writing logits [rows, vocab].
+void FinishForward(const std::vector<Model::SeqStep>& seqs,
+                   const std::vector<AttentionBlock::Segment>& segments, std::vector<float>& x,
+                   size_t h, bool all_positions, const std::vector<float>& final_norm, float eps,
+                   const kernels::WeightView& lm_head, float* logits, ThreadPool& pool);
 
 // x[i] = embedding[ids[i]] for i < n.
 void Embed(const kernels::WeightView& embedding, const int32_t* ids, int n, float* x);

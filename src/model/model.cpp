@@ -18,6 +18,25 @@ std::unique_ptr<KvCache> Model::NewSequence(int n_ctx, std::optional<DType> cach
       static_cast<int>(s.sliding_window), cache_type.value_or(s.cache_type));
 }
 
+void Model::Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
+                    bool last_only) const {
+  CheckInputs(cache, ids, n);
+  Run({SeqStep{&cache, ids, n}}, logits, pool, !last_only);
+}
+
+void Model::ForwardBatch(const std::vector<SeqStep>& seqs, float* logits, ThreadPool& pool) const {
+  if (seqs.empty()) return;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    CheckInputs(*seqs[i].cache, seqs[i].ids, seqs[i].n);
+    for (size_t j = 0; j < i; ++j) {
+      if (seqs[j].cache == seqs[i].cache) {
+        throw Error(ErrorCode::kInvalidArgument, "ForwardBatch: a cache appears twice");
+      }
+    }
+  }
+  Run(seqs, logits, pool, false);
+}
+
 void Model::CheckInputs(const KvCache& cache, const int32_t* ids, int n) const {
   if (n <= 0) throw Error(ErrorCode::kInvalidArgument, "no tokens to process");
   if (cache.n_past() + n > cache.n_ctx()) {

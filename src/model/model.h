@@ -48,10 +48,27 @@ class Model {
   // logits of every position to logits [n, vocab] (with `last_only`, just the last position's
   // [vocab], which is all generation needs). Throws Error if the context would overflow or an
   // id is out of range.
-  virtual void Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
-                       bool last_only = false) const = 0;
+  void Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
+               bool last_only = false) const;
+
+  // New tokens of several sequences, each with its own cache.
+  struct SeqStep {
+    KvCache* cache;
+    const int32_t* ids;
+    int n;
+  };
+  // Runs every sequence's new tokens in one pass: the matrix products take all the tokens
+  // together (the weights are read once for the whole batch), attention runs per sequence on
+  // its own cache. Writes the logits of each sequence's last token: logits [seqs.size(), vocab].
+  // Each sequence gets the logits a Forward of its tokens alone would give (up to the summation
+  // order of the matrix kernels). Throws like Forward; the caches must be distinct.
+  void ForwardBatch(const std::vector<SeqStep>& seqs, float* logits, ThreadPool& pool) const;
 
  protected:
+  // The forward pass of the architecture over `seqs`: logits of every position of the one
+  // sequence (all_positions), or of each sequence's last token.
+  virtual void Run(const std::vector<SeqStep>& seqs, float* logits, ThreadPool& pool,
+                   bool all_positions) const = 0;
   void CheckInputs(const KvCache& cache, const int32_t* ids, int n) const;
 };
 

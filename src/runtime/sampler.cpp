@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <unordered_map>
 
@@ -52,14 +53,12 @@ Candidates Filter(const SamplingParams& p, const std::vector<float>& logits) {
   for (size_t i = 0; i < n; ++i) scores[i] = static_cast<double>(logits[i]) / p.temperature;
   std::vector<bool> keep(n, true);
   for (size_t i = 0; i < n; ++i) keep[i] = !std::isinf(scores[i]) || scores[i] > 0;
-  // Order by score, high to low (stable on id).
-  std::vector<int32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
   if (p.top_k > 0 && static_cast<size_t>(p.top_k) < n) {
     // ref: TopKLogitsWarper removes scores < the k-th largest; ties at the threshold stay.
-    const double threshold = scores[order[p.top_k - 1]];
+    std::vector<double> sorted = scores;
+    std::nth_element(sorted.begin(), sorted.begin() + (p.top_k - 1), sorted.end(),
+                     std::greater<double>());
+    const double threshold = sorted[p.top_k - 1];
     for (size_t i = 0; i < n; ++i) {
       if (scores[i] < threshold) keep[i] = false;
     }
@@ -81,11 +80,17 @@ Candidates Filter(const SamplingParams& p, const std::vector<float>& logits) {
     // ref: TopPLogitsWarper: ascending cumulative probability; drop tokens whose cumulative sum
     // (from the least likely up) is <= 1 - top_p, keeping at least one.
     std::vector<double> probs = softmax_kept();
+    // The kept ids by score, high to low (stable on id); sorting only these, not the whole
+    // vocabulary, matters when top-k left few.
+    std::vector<int32_t> order;
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i]) order.push_back(static_cast<int32_t>(i));
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
     double cum = 0;
-    int kept = 0;
-    for (size_t i = 0; i < n; ++i) kept += keep[i];
+    int kept = static_cast<int>(order.size());
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      if (!keep[*it]) continue;
       cum += probs[*it];
       if (cum <= 1.0 - p.top_p && kept > 1) {
         keep[*it] = false;

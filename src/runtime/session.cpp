@@ -30,28 +30,92 @@ void Session::Reset() {
   history_.clear();
 }
 
-int Session::Prefill(const std::vector<int32_t>& prompt, std::vector<float>& logits) {
+struct StopMatcherHolder {
+  explicit StopMatcherHolder(std::vector<std::string> stops) : m(std::move(stops)) {}
+  StopMatcher m;
+};
+
+int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vector<int32_t>& history,
+                    const std::vector<int32_t>& prompt, std::vector<float>& logits,
+                    ThreadPool& pool) {
+  EXA_CHECK(!prompt.empty());
   size_t common = 0;
-  while (common < prompt.size() && common < history_.size() && prompt[common] == history_[common]) {
+  while (common < prompt.size() && common < history.size() && prompt[common] == history[common]) {
     ++common;
   }
   // At least the last prompt token is run again: its logits are what we sample from.
   if (common == prompt.size()) --common;
-  if (common < history_.size()) {
-    if (cache_->CanTruncate(static_cast<int>(common))) {
-      cache_->Truncate(static_cast<int>(common));
+  if (common < history.size()) {
+    if (cache.CanTruncate(static_cast<int>(common))) {
+      cache.Truncate(static_cast<int>(common));
     } else {
-      cache_->Clear();
+      cache.Clear();
       common = 0;
     }
-    history_.resize(common);
+    history.resize(common);
   }
   for (size_t i = common; i < prompt.size(); i += kPrefillChunk) {
     const int n = static_cast<int>(std::min<size_t>(kPrefillChunk, prompt.size() - i));
-    model_.Forward(*cache_, prompt.data() + i, n, logits.data(), pool_, /*last_only=*/true);
-    history_.insert(history_.end(), prompt.begin() + i, prompt.begin() + i + n);
+    model.Forward(cache, prompt.data() + i, n, logits.data(), pool, /*last_only=*/true);
+    history.insert(history.end(), prompt.begin() + i, prompt.begin() + i + n);
   }
   return static_cast<int>(common);
+}
+
+Generation::Generation(const GenerationOptions& options, const tokenizer::Tokenizer* tok)
+    : options_(options),
+      sampler_(options.sampling),
+      stops_(std::make_unique<StopMatcherHolder>(options.stop)) {
+  if (!options.stop.empty() && !tok) {
+    throw Error(ErrorCode::kInvalidArgument, "stop strings need the model's tokenizer");
+  }
+  if (tok) decoder_ = std::make_unique<tokenizer::StreamDecoder>(*tok, /*skip_special=*/false);
+  if (options_.max_tokens <= 0) done_ = true;
+}
+
+Generation::~Generation() = default;
+
+Generation::Step Generation::Next(std::vector<float>& logits, const std::vector<int32_t>& context) {
+  EXA_CHECK(!done_);
+  Step step;
+  step.id = sampler_.Sample(logits, context, tokens_);
+  tokens_.push_back(step.id);
+  const auto& ids = options_.stop_ids;
+  if (std::find(ids.begin(), ids.end(), step.id) != ids.end()) {
+    finish_ = FinishReason::kStop;
+    done_ = true;
+    step.done = true;
+    step.stop_id = true;
+    return step;
+  }
+  if (decoder_) {
+    StopMatcher& stops = stops_->m;
+    step.text = stops.Push(decoder_->Push(step.id));
+    text_ += step.text;
+    if (stops.stopped()) {
+      finish_ = FinishReason::kStop;
+      done_ = true;
+      step.done = true;
+      return step;
+    }
+  }
+  if (static_cast<int>(tokens_.size()) >= options_.max_tokens) {
+    step.text += Stop();
+    step.done = true;
+  }
+  return step;
+}
+
+std::string Generation::Stop() {
+  if (done_ && finish_ == FinishReason::kStop) return "";
+  const bool was_done = done_;
+  done_ = true;
+  finish_ = FinishReason::kLength;
+  if (was_done || !decoder_) return "";
+  StopMatcher& stops = stops_->m;
+  std::string tail = stops.Push(decoder_->Finish()) + stops.Flush();
+  text_ += tail;
+  return tail;
 }
 
 GenerationResult Session::Generate(std::vector<int32_t> prompt, const GenerationOptions& options,
@@ -69,55 +133,36 @@ GenerationResult Session::Generate(std::vector<int32_t> prompt, const Generation
     const int keep = std::max(1, n_ctx - std::max(1, std::min(options.max_tokens, n_ctx / 2)));
     prompt.erase(prompt.begin(), prompt.end() - keep);
   }
-  if (!options.stop.empty() && !tok_) {
-    throw Error(ErrorCode::kInvalidArgument, "stop strings need the model's tokenizer");
-  }
+  Generation gen(options, tok_);
   GenerationResult r;
   r.prompt_tokens = static_cast<int>(prompt.size());
   const auto start = std::chrono::steady_clock::now();
   std::vector<float> logits(model_.summary().vocab_size);
-  r.reused_tokens = Prefill(prompt, logits);
+  r.reused_tokens = PrefillSequence(model_, *cache_, history_, prompt, logits, pool_);
   r.prefill_seconds = Seconds(start);
-
-  Sampler sampler(options.sampling);
-  StopMatcher stops(options.stop);
-  std::unique_ptr<tokenizer::StreamDecoder> decoder;
-  if (tok_) decoder = std::make_unique<tokenizer::StreamDecoder>(*tok_, /*skip_special=*/false);
   auto first_token_at = start;
-  bool keep_going = true;
-  while (keep_going) {
-    if (static_cast<int>(r.tokens.size()) >= options.max_tokens) break;
-    const int32_t id = sampler.Sample(logits, history_, r.tokens);
-    r.tokens.push_back(id);
-    if (r.tokens.size() == 1) {
+  while (!gen.done()) {
+    const Generation::Step step = gen.Next(logits, history_);
+    if (gen.tokens().size() == 1) {
       r.first_token_seconds = Seconds(start);
       first_token_at = std::chrono::steady_clock::now();
     }
-    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end()) {
-      r.finish = FinishReason::kStop;
+    bool keep_going = true;
+    if (on_text && !step.stop_id && (!step.text.empty() || !tok_)) {
+      keep_going = on_text(step.text, step.id);
+    }
+    if (step.done) break;
+    if (!keep_going || cache_->n_past() >= n_ctx) {  // stopped, or the context is full
+      const std::string tail = gen.Stop();
+      if (on_text && !tail.empty()) on_text(tail, -1);
       break;
     }
-    if (decoder) {
-      const std::string shown = stops.Push(decoder->Push(id));
-      r.text += shown;
-      if (on_text && !shown.empty()) keep_going = on_text(shown, id);
-      if (stops.stopped()) {
-        r.finish = FinishReason::kStop;
-        break;
-      }
-    } else if (on_text) {
-      keep_going = on_text("", id);
-    }
-    if (static_cast<int>(r.tokens.size()) >= options.max_tokens) break;
-    if (cache_->n_past() >= n_ctx) break;  // context full: finish with "length"
-    model_.Forward(*cache_, &id, 1, logits.data(), pool_, /*last_only=*/true);
-    history_.push_back(id);
+    model_.Forward(*cache_, &step.id, 1, logits.data(), pool_, /*last_only=*/true);
+    history_.push_back(step.id);
   }
-  if (decoder && r.finish != FinishReason::kStop) {
-    const std::string tail = stops.Push(decoder->Finish()) + stops.Flush();
-    r.text += tail;
-    if (on_text && !tail.empty()) on_text(tail, -1);
-  }
+  r.tokens = gen.tokens();
+  r.text = gen.text();
+  r.finish = gen.finish();
   if (!r.tokens.empty()) r.generate_seconds = Seconds(first_token_at);
   return r;
 }

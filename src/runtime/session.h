@@ -17,6 +17,8 @@
 
 namespace exaone::runtime {
 
+struct StopMatcherHolder;
+
 struct GenerationOptions {
   SamplingParams sampling;
   int max_tokens = 256;
@@ -45,6 +47,49 @@ struct GenerationResult {
 // false to stop generation.
 using TextCallback = std::function<bool(const std::string& text, int32_t token)>;
 
+// One sequence's generation after its prompt: sampling, stop ids, stop strings and streamed
+// text, fed one row of logits at a time (so that a batch of sequences can share forward passes).
+class Generation {
+ public:
+  // `tok` may be null (no text; stop strings then need a tokenizer and are refused).
+  Generation(const GenerationOptions& options, const tokenizer::Tokenizer* tok);
+  ~Generation();
+
+  struct Step {
+    int32_t id = -1;
+    std::string text;      // text now safe to show (stop strings and partial characters held back)
+    bool done = false;     // generation ended with this token (finish() says why)
+    bool stop_id = false;  // the token is one of the stop ids (not part of the text)
+  };
+  // Samples the next token from `logits` (penalties and bias are applied in place); `context`
+  // is every id the model has seen (prompt and output so far).
+  Step Next(std::vector<float>& logits, const std::vector<int32_t>& context);
+  // Ends generation early (length, context full or cancelled); returns the held-back text.
+  std::string Stop();
+
+  bool done() const { return done_; }
+  FinishReason finish() const { return finish_; }
+  const std::vector<int32_t>& tokens() const { return tokens_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  GenerationOptions options_;
+  Sampler sampler_;
+  std::unique_ptr<StopMatcherHolder> stops_;
+  std::unique_ptr<tokenizer::StreamDecoder> decoder_;
+  std::vector<int32_t> tokens_;
+  std::string text_;
+  bool done_ = false;
+  FinishReason finish_ = FinishReason::kLength;
+};
+
+// Brings `cache` (holding `history`) to hold `prompt`, reusing their longest common prefix
+// where the cache can go back to it, and writes the logits after the prompt's last token
+// (always run again). Returns how many prompt tokens were reused.
+int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vector<int32_t>& history,
+                    const std::vector<int32_t>& prompt, std::vector<float>& logits,
+                    ThreadPool& pool);
+
 class Session {
  public:
   // `cache_type`: the KV cache's element type (the model's default when not given).
@@ -58,10 +103,6 @@ class Session {
   int n_ctx() const { return cache_->n_ctx(); }
 
  private:
-  // Brings the cache to hold `prompt`, reusing the longest common prefix, and returns the
-  // logits after its last token. Returns how many tokens were reused.
-  int Prefill(const std::vector<int32_t>& prompt, std::vector<float>& logits);
-
   const model::Model& model_;
   const tokenizer::Tokenizer* tok_;
   ThreadPool& pool_;

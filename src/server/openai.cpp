@@ -109,11 +109,10 @@ class Fields {
     const Json* v = Get(key);
     if (!v) return std::nullopt;
     if (!v->is_number_integer()) Bad(key, "'" + key + "' must be an integer, not " + TypeName(*v));
-    const bool out_of_range =
-        v->is_number_unsigned()
-            ? (v->get<uint64_t>() > static_cast<uint64_t>(hi) ||
-               (lo > 0 && v->get<uint64_t>() < static_cast<uint64_t>(lo)))
-            : (v->get<int64_t>() < lo || v->get<int64_t>() > hi);
+    const bool out_of_range = v->is_number_unsigned()
+                                  ? (v->get<uint64_t>() > static_cast<uint64_t>(hi) ||
+                                     (lo > 0 && v->get<uint64_t>() < static_cast<uint64_t>(lo)))
+                                  : (v->get<int64_t>() < lo || v->get<int64_t>() > hi);
     if (out_of_range) {
       Bad(key,
           "'" + key + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));

@@ -115,7 +115,7 @@ class OutputParser {
   std::string id_prefix_;
   bool in_call_ = false;
   bool skip_blank_ = false;  // just after a call
-  std::string pending_;  // content that may be the start of a tag, or a call's body
+  std::string pending_;      // content that may be the start of a tag, or a call's body
   int n_calls_ = 0;
   std::vector<std::string> invalid_;
 };

@@ -1,7 +1,10 @@
-// The generation queue behind the server: requests wait in a bounded queue and are run by one
-// worker thread that owns the model's sessions. A request's output comes back as events that the
-// connection's thread consumes, so a slow client never stalls generation; a cancelled request
-// (client gone, timeout) stops at the next token and frees its place at once.
+// The generation engine behind the server: continuous batching. Requests wait in a bounded
+// queue; one worker thread owns `slots` sequences (each with its own KV cache) and, at every
+// token boundary, admits waiting requests into free slots (prefilling their prompts, reusing the
+// longest prefix a free slot's cache already holds), then advances every running sequence by
+// one token in a single batched forward pass. A request's output comes back as events that the
+// connection's thread consumes, so a slow client never stalls the batch; a cancelled request
+// (client gone, timeout) leaves the batch at the next token and its slot is free at once.
 #pragma once
 
 #include <atomic>
@@ -56,7 +59,7 @@ struct SchedulerStats {
 
 class Scheduler {
  public:
-  Scheduler(runtime::Engine& engine, int n_ctx, size_t max_queue);
+  Scheduler(runtime::Engine& engine, int n_ctx, size_t max_queue, int slots);
   ~Scheduler();
 
   // Queues a job; false when the queue is full (or the scheduler is stopping).
@@ -68,18 +71,23 @@ class Scheduler {
   int n_ctx() const { return n_ctx_; }
 
  private:
+  struct Slot;
   void Loop();
-  void Run(GenJob& job);
+  void Admit(Slot& slot, std::shared_ptr<GenJob> job);
+  void Emit(Slot& slot, const runtime::Generation::Step& step);
+  void Finish(Slot& slot, const std::string& error = "");
+  void Step();
 
   runtime::Engine& engine_;
   int n_ctx_;
   size_t max_queue_;
-  runtime::Session session_;
+  std::vector<std::unique_ptr<Slot>> slots_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<GenJob>> queue_;
-  std::shared_ptr<GenJob> running_;
+  std::atomic<size_t> running_{0};
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point grace_end_ = std::chrono::steady_clock::time_point::max();
   std::atomic<size_t> kv_positions_{0};
   std::thread worker_;
 };

@@ -166,7 +166,7 @@ void Service::Attach(runtime::Engine& engine, runtime::ChatFormat format, int n_
   engine_ = &engine;
   format_ = std::move(format);
   o_.api.n_ctx = n_ctx;
-  scheduler_ = std::make_unique<Scheduler>(engine, n_ctx, o_.max_queue);
+  scheduler_ = std::make_unique<Scheduler>(engine, n_ctx, o_.max_queue, o_.slots);
   ready_ = true;
 }
 

@@ -21,6 +21,7 @@ struct ServiceOptions {
   ApiDefaults api;
   std::vector<std::string> api_keys;  // empty: no authentication
   size_t max_queue = 64;
+  int slots = 8;                   // sequences generated together (continuous batching)
   double request_timeout_s = 600;  // a request's whole generation
 };
 

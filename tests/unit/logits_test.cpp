@@ -3,6 +3,7 @@
 // window, RoPE on global layers, and a wrong norm.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "base/error.h"
@@ -65,6 +66,57 @@ TEST_P(FixtureLogits, ThreadCountDoesNotChangeResults) {
   auto ref = LoadReference(GetParam());
   auto m = LoadModel(SourcePath(std::string("tests/fixtures/models/") + GetParam()));
   EXPECT_EQ(RunPrefill(*m.model, ref.ids, 1), RunPrefill(*m.model, ref.ids, 3));
+}
+
+// Several sequences advanced together by ForwardBatch: three copies of the reference text, each
+// started at a different point (one by prefill, two token by token in the same batch steps,
+// then all three a token at a time), must each give transformers' logits at every position.
+TEST_P(FixtureLogits, BatchedSequencesMatchTransformers) {
+  auto ref = LoadReference(GetParam());
+  auto m = LoadModel(SourcePath(std::string("tests/fixtures/models/") + GetParam()));
+  const Model& model = *m.model;
+  ThreadPool pool(2);
+  const size_t v = model.summary().vocab_size, n = ref.ids.size();
+  ASSERT_GE(n, 6u);
+  std::vector<std::unique_ptr<KvCache>> caches;
+  for (int i = 0; i < 3; ++i) caches.push_back(model.NewSequence(static_cast<int>(n), DType::kF32));
+  std::vector<size_t> done(3, 0);  // tokens each sequence has run
+  // Sequence 0 starts with a prefill of 4 tokens, sequence 1 of 1; sequence 2 joins later.
+  std::vector<float> one(4 * v);
+  model.Forward(*caches[0], ref.ids.data(), 4, one.data(), pool);
+  done[0] = 4;
+  model.Forward(*caches[1], ref.ids.data(), 1, one.data(), pool);
+  done[1] = 1;
+  float worst = 0;
+  while (done[0] < n || done[1] < n || done[2] < n) {
+    std::vector<Model::SeqStep> steps;
+    std::vector<int> which;
+    for (int i = 0; i < 3; ++i) {
+      if (i == 2 && done[0] < 6) continue;  // joins at a later step
+      if (done[i] >= n) continue;
+      // Sequence 2 joins with a 2-token chunk: chunks and single tokens share a batch.
+      const int k = i == 2 && done[2] == 0 ? 2 : 1;
+      steps.push_back({caches[i].get(), ref.ids.data() + done[i], k});
+      which.push_back(i);
+    }
+    std::vector<float> logits(steps.size() * v);
+    model.ForwardBatch(steps, logits.data(), pool);
+    for (size_t s = 0; s < steps.size(); ++s) {
+      const int i = which[s];
+      done[i] += static_cast<size_t>(steps[s].n);
+      const float* want = ref.logits.data() + (done[i] - 1) * v;
+      for (size_t j = 0; j < v; ++j)
+        worst = std::max(worst, std::fabs(logits[s * v + j] - want[j]));
+    }
+  }
+  EXPECT_LE(worst, kTolerance);
+  // A cache may appear once per batch.
+  std::vector<float> logits(2 * v);
+  auto cache = model.NewSequence(static_cast<int>(n), DType::kF32);
+  EXPECT_THROW(
+      model.ForwardBatch({{cache.get(), ref.ids.data(), 1}, {cache.get(), ref.ids.data(), 1}},
+                         logits.data(), pool),
+      Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, FixtureLogits,
