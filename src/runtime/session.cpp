@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "base/error.h"
 #include "runtime/stop.h"
@@ -78,10 +79,36 @@ Generation::~Generation() = default;
 Generation::Step Generation::Next(std::vector<float>& logits, const std::vector<int32_t>& context) {
   EXA_CHECK(!done_);
   Step step;
+  // The model's distribution, before the sampler changes the logits.
+  double lse = 0;
+  std::vector<float> raw;
+  if (options_.logprobs >= 0) {
+    raw = logits;
+    const float mx = *std::max_element(raw.begin(), raw.end());
+    double sum = 0;
+    for (float v : raw) sum += std::exp(static_cast<double>(v - mx));
+    lse = static_cast<double>(mx) + std::log(sum);
+  }
   step.id = sampler_.Sample(logits, context, tokens_);
   tokens_.push_back(step.id);
   const auto& ids = options_.stop_ids;
-  if (std::find(ids.begin(), ids.end(), step.id) != ids.end()) {
+  const bool is_stop = std::find(ids.begin(), ids.end(), step.id) != ids.end();
+  if (options_.logprobs >= 0) {
+    TokenLogprob& lp = step.logprob;
+    lp.id = step.id;
+    lp.logprob = static_cast<float>(static_cast<double>(raw[step.id]) - lse);
+    const size_t k = std::min<size_t>(static_cast<size_t>(options_.logprobs), raw.size());
+    std::vector<int32_t> order(raw.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
+      return raw[a] > raw[b] || (raw[a] == raw[b] && a < b);
+    });
+    for (size_t i = 0; i < k; ++i) {
+      lp.top.emplace_back(order[i], static_cast<float>(static_cast<double>(raw[order[i]]) - lse));
+    }
+    if (!is_stop) logprobs_.push_back(lp);
+  }
+  if (is_stop) {
     finish_ = FinishReason::kStop;
     done_ = true;
     step.done = true;
@@ -163,6 +190,7 @@ GenerationResult Session::Generate(std::vector<int32_t> prompt, const Generation
   r.tokens = gen.tokens();
   r.text = gen.text();
   r.finish = gen.finish();
+  r.logprobs = gen.logprobs();
   if (!r.tokens.empty()) r.generate_seconds = Seconds(first_token_at);
   return r;
 }

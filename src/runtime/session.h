@@ -27,6 +27,15 @@ struct GenerationOptions {
   // A prompt that does not fit the context is an error unless this is set; then its oldest
   // tokens are dropped so that the prompt and max_tokens fit.
   bool truncate_prompt = false;
+  // >= 0: record each generated token's log-probability under the model (log-softmax of the
+  // logits, before penalties and temperature) and this many most likely alternatives.
+  int logprobs = -1;
+};
+
+struct TokenLogprob {
+  int32_t id = -1;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // most likely first
 };
 
 enum class FinishReason { kStop, kLength };
@@ -39,8 +48,9 @@ struct GenerationResult {
   int prompt_tokens = 0;
   int reused_tokens = 0;  // prompt tokens found in the cache
   double prefill_seconds = 0;
-  double first_token_seconds = 0;  // from the call to the first generated token
-  double generate_seconds = 0;     // after the first token
+  double first_token_seconds = 0;      // from the call to the first generated token
+  double generate_seconds = 0;         // after the first token
+  std::vector<TokenLogprob> logprobs;  // with options.logprobs >= 0: one per token, stop ids out
 };
 
 // Receives each piece of text as it becomes safe to show and the id that produced it; returns
@@ -60,6 +70,7 @@ class Generation {
     std::string text;      // text now safe to show (stop strings and partial characters held back)
     bool done = false;     // generation ended with this token (finish() says why)
     bool stop_id = false;  // the token is one of the stop ids (not part of the text)
+    TokenLogprob logprob;  // with options.logprobs >= 0
   };
   // Samples the next token from `logits` (penalties and bias are applied in place); `context`
   // is every id the model has seen (prompt and output so far).
@@ -71,6 +82,7 @@ class Generation {
   FinishReason finish() const { return finish_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
   const std::string& text() const { return text_; }
+  const std::vector<TokenLogprob>& logprobs() const { return logprobs_; }
 
  private:
   GenerationOptions options_;
@@ -78,6 +90,7 @@ class Generation {
   std::unique_ptr<StopMatcherHolder> stops_;
   std::unique_ptr<tokenizer::StreamDecoder> decoder_;
   std::vector<int32_t> tokens_;
+  std::vector<TokenLogprob> logprobs_;
   std::string text_;
   bool done_ = false;
   FinishReason finish_ = FinishReason::kLength;

@@ -87,7 +87,7 @@ void Scheduler::Emit(Slot& slot, const runtime::Generation::Step& step) {
   GenJob& job = *slot.job;
   {
     std::lock_guard<std::mutex> lock(job.mu);
-    job.events.push_back({step.text, step.id});
+    job.events.push_back({step.text, step.id, step.logprob});
   }
   job.cv.notify_all();
 }
@@ -99,6 +99,7 @@ void Scheduler::Finish(Slot& slot, const std::string& error) {
     r.tokens = slot.gen->tokens();
     r.text = slot.gen->text();
     r.finish = slot.gen->finish();
+    r.logprobs = slot.gen->logprobs();
   }
   {
     std::lock_guard<std::mutex> lock(job.mu);

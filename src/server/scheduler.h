@@ -27,6 +27,7 @@ namespace exaone::server {
 struct GenEvent {
   std::string text;  // decoded text now safe to show (may be empty)
   int32_t token = -1;
+  runtime::TokenLogprob logprob;  // when the job asked for logprobs (id -1 otherwise)
 };
 
 struct GenJob {

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "server/web_page.h"
 #include "template/chat_template.h"
+#include "tokenizer/tokenizer.h"
 
 namespace exaone::server {
 namespace {
@@ -43,6 +44,48 @@ bool IsJsonContentType(const std::string* ct) {
     if (c != ' ' && c != '\t') v += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   }
   return v == "application/json";
+}
+
+// OpenAI's logprobs objects: chat {"content": [{token, logprob, bytes, top_logprobs}]}, and
+// the legacy completions form {tokens, token_logprobs, top_logprobs, text_offset}. Token
+// strings are the token's bytes (ill-formed UTF-8 replaced when written).
+Json TokenEntry(const tokenizer::Tokenizer& tok, int32_t id, float logprob) {
+  const std::string bytes = tok.TokenBytes(id);
+  Json list = Json::array();
+  for (unsigned char c : bytes) list.push_back(c);
+  return {{"token", bytes}, {"logprob", logprob}, {"bytes", std::move(list)}};
+}
+
+Json ChatLogprobs(const tokenizer::Tokenizer& tok, const std::vector<runtime::TokenLogprob>& lps) {
+  Json content = Json::array();
+  for (const runtime::TokenLogprob& lp : lps) {
+    Json entry = TokenEntry(tok, lp.id, lp.logprob);
+    Json top = Json::array();
+    for (const auto& [id, logprob] : lp.top) top.push_back(TokenEntry(tok, id, logprob));
+    entry["top_logprobs"] = std::move(top);
+    content.push_back(std::move(entry));
+  }
+  return {{"content", std::move(content)}, {"refusal", nullptr}};
+}
+
+Json CompletionLogprobs(const tokenizer::Tokenizer& tok,
+                        const std::vector<runtime::TokenLogprob>& lps, size_t offset) {
+  Json tokens = Json::array(), logprobs = Json::array(), tops = Json::array(),
+       offsets = Json::array();
+  for (const runtime::TokenLogprob& lp : lps) {
+    const std::string bytes = tok.TokenBytes(lp.id);
+    tokens.push_back(bytes);
+    logprobs.push_back(lp.logprob);
+    Json top = Json::object();
+    for (const auto& [id, logprob] : lp.top) top[tok.TokenBytes(id)] = logprob;
+    tops.push_back(std::move(top));
+    offsets.push_back(offset);
+    offset += bytes.size();
+  }
+  return {{"tokens", std::move(tokens)},
+          {"token_logprobs", std::move(logprobs)},
+          {"top_logprobs", std::move(tops)},
+          {"text_offset", std::move(offsets)}};
 }
 
 // One choice being generated: its job, and the split of its text.
@@ -296,10 +339,6 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
   const int64_t vocab = engine_->summary().vocab_size;
   const CompletionRequest r = chat ? ParseChatRequest(req.body, o_.api, vocab)
                                    : ParseCompletionRequest(req.body, o_.api, vocab);
-  if (r.logprobs) {
-    throw ApiError(400, "'logprobs' is not supported by this server yet", "logprobs",
-                   "invalid_request_error", "unsupported_parameter");
-  }
   if (chat && !format_.tmpl) {
     throw ApiError(400, "this model has no chat template; use /v1/completions", "messages");
   }
@@ -354,6 +393,7 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
     job->options.max_tokens = r.max_tokens.value_or(room);
     job->options.stop = r.stop;
     job->options.stop_ids = engine_->eos_ids;
+    job->options.logprobs = r.logprobs ? r.top_logprobs : -1;
     job->deadline = start + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(o_.request_timeout_s));
     choices[i].job = job;
@@ -372,6 +412,18 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
     }
   }
   const std::string model = o_.api.model_id;
+  const tokenizer::Tokenizer& tok = *engine_->tokenizer;
+  // Streaming: the logprobs of tokens not yet attached to a chunk, and the text offset.
+  std::vector<runtime::TokenLogprob> pending_lps;
+  size_t text_offset = 0;
+  auto take_logprobs = [&]() -> Json {
+    if (!r.logprobs) return Json();
+    Json j =
+        chat ? ChatLogprobs(tok, pending_lps) : CompletionLogprobs(tok, pending_lps, text_offset);
+    for (const runtime::TokenLogprob& lp : pending_lps) text_offset += tok.TokenBytes(lp.id).size();
+    pending_lps.clear();
+    return j;
+  };
   const int64_t created = static_cast<int64_t>(std::time(nullptr));
   int completion_tokens = 0;
   bool first_token_seen = false;
@@ -440,15 +492,19 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
           }
           message["tool_calls"] = std::move(calls);
         }
-        out_choices.push_back({{"index", i},
-                               {"message", std::move(message)},
-                               {"logprobs", nullptr},
-                               {"finish_reason", finish_reason(c)}});
+        out_choices.push_back(
+            {{"index", i},
+             {"message", std::move(message)},
+             {"logprobs", r.logprobs ? ChatLogprobs(tok, c.job->result.logprobs) : Json()},
+             {"finish_reason", finish_reason(c)}});
       } else {
-        out_choices.push_back({{"index", i},
-                               {"text", (r.echo && !r.prompt_is_ids ? r.prompt : "") + c.content},
-                               {"logprobs", nullptr},
-                               {"finish_reason", finish_reason(c)}});
+        const std::string echo = r.echo && !r.prompt_is_ids ? r.prompt : "";
+        out_choices.push_back(
+            {{"index", i},
+             {"text", echo + c.content},
+             {"logprobs",
+              r.logprobs ? CompletionLogprobs(tok, c.job->result.logprobs, echo.size()) : Json()},
+             {"finish_reason", finish_reason(c)}});
       }
     }
     Json body = {{"id", id},
@@ -495,17 +551,19 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
     if (chat) {
       return chunk(Json::array({{{"index", index},
                                  {"delta", delta},
-                                 {"logprobs", nullptr},
+                                 {"logprobs", take_logprobs()},
                                  {"finish_reason", nullptr}}}));
     }
     return chunk(Json::array({{{"index", index},
                                {"text", d.content},
-                               {"logprobs", nullptr},
+                               {"logprobs", take_logprobs()},
                                {"finish_reason", nullptr}}}));
   };
   for (int i = 0; i < r.n; ++i) {
     Choice& c = choices[i];
     int call_index = 0;
+    text_offset = 0;
+    pending_lps.clear();
     if (chat) {
       if (!send(chunk(Json::array({{{"index", i},
                                     {"delta", {{"role", "assistant"}, {"content", ""}}},
@@ -517,6 +575,7 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
     } else if (r.echo && !r.prompt_is_ids) {
       OutputParser::Delta d;
       d.content = r.prompt;
+      text_offset = r.prompt.size();
       if (!send(delta_chunk(i, d, call_index))) {
         cancel_all();
         return;
@@ -529,6 +588,7 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
       for (const GenEvent& e : events) {
         note_token();
         text += e.text;
+        if (e.logprob.id >= 0) pending_lps.push_back(e.logprob);
       }
       if (!text.empty()) {
         OutputParser::Delta d = c.parser->Push(text);
@@ -559,11 +619,11 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
     completion_tokens += static_cast<int>(c.job->result.tokens.size());
     Json last = chat ? Json{{"index", i},
                             {"delta", Json::object()},
-                            {"logprobs", nullptr},
+                            {"logprobs", take_logprobs()},
                             {"finish_reason", finish_reason(c)}}
                      : Json{{"index", i},
                             {"text", ""},
-                            {"logprobs", nullptr},
+                            {"logprobs", take_logprobs()},
                             {"finish_reason", finish_reason(c)}};
     if (!send(chunk(Json::array({last})))) {
       cancel_all();

@@ -313,3 +313,44 @@ def test_shutdown_on_sigterm_while_streaming(chat_server, tmp_path):
     # The port is free again.
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", s.port)) != 0
+
+
+def test_logprobs_match_the_logits(chat_server, tmp_path):
+    """The first generated token's logprob equals log-softmax of `exaone logits` for the same
+    ids; top_logprobs are the most likely tokens in order; stream and non-stream agree."""
+    import numpy as np
+
+    from conftest import run
+    c = client(chat_server)
+    ids = [5, 6, 7, 8, 9]
+    r = c.completions.create(model="exaone-test", prompt=ids, max_tokens=4, temperature=0,
+                             logprobs=3)
+    lp = r.choices[0].logprobs
+    assert len(lp.tokens) == len(lp.token_logprobs) == len(lp.top_logprobs) == \
+        r.usage.completion_tokens
+    folder = chat_server.proc.args[2]
+    out = tmp_path / "logits.bin"
+    run("logits", folder, "--ids", ",".join(map(str, ids)), "--out", out)
+    logits = np.fromfile(out, dtype=np.float32).reshape(len(ids), -1)[-1].astype(np.float64)
+    logsoft = logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+    best = int(np.argmax(logits))
+    assert abs(lp.token_logprobs[0] - logsoft[best]) < 1e-4
+    top = sorted(lp.top_logprobs[0].values(), reverse=True)
+    assert np.allclose(top, np.sort(logsoft)[::-1][:3], atol=1e-4)
+    # Chat: entries with bytes, most likely alternatives first; greedy picks the first.
+    args = dict(model="exaone-test", messages=USER, max_tokens=5, temperature=0,
+                logprobs=True, top_logprobs=4)
+    whole = c.chat.completions.create(**args).choices[0].logprobs.content
+    assert 1 <= len(whole) <= 5
+    for entry in whole:
+        assert entry.logprob <= 0 and len(entry.top_logprobs) == 4
+        values = [t.logprob for t in entry.top_logprobs]
+        assert values == sorted(values, reverse=True)
+        assert abs(entry.logprob - values[0]) < 1e-6
+        assert bytes(entry.bytes).decode("utf-8", "replace") == entry.token
+    streamed = []
+    for ch in c.chat.completions.create(**args, stream=True):
+        if ch.choices and ch.choices[0].logprobs is not None:
+            streamed += ch.choices[0].logprobs.content
+    assert [(e.token, round(e.logprob, 5)) for e in streamed] == \
+        [(e.token, round(e.logprob, 5)) for e in whole]
