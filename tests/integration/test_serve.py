@@ -354,3 +354,27 @@ def test_logprobs_match_the_logits(chat_server, tmp_path):
             streamed += ch.choices[0].logprobs.content
     assert [(e.token, round(e.logprob, 5)) for e in streamed] == \
         [(e.token, round(e.logprob, 5)) for e in whole]
+
+
+def test_metrics(chat_server):
+    c = client(chat_server)
+    c.chat.completions.create(model="exaone-test", messages=USER, max_tokens=4, temperature=0)
+    list(c.chat.completions.create(model="exaone-test", messages=USER, max_tokens=4,
+                                   temperature=0, stream=True))
+    status, headers, text = chat_server.request("GET", "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    assert values['exaone_requests_total{status="200"}'] >= 2
+    assert values["exaone_prompt_tokens_total"] > 0
+    assert values["exaone_generation_tokens_total"] >= 2
+    assert values["exaone_time_to_first_token_seconds_count"] >= 2
+    assert values['exaone_time_to_first_token_seconds_bucket{le="+Inf"}'] == \
+        values["exaone_time_to_first_token_seconds_count"]
+    assert values["exaone_queue_length"] == 0 and values["exaone_running_sequences"] == 0
+    assert 0 <= values["exaone_kv_cache_usage_ratio"] <= 1
+    for name in ["exaone_inter_token_latency_seconds_sum", "exaone_requests_total"]:
+        assert any(k.startswith(name) for k in values), name
