@@ -111,7 +111,7 @@ int ServeCommand(int argc, char** argv) {
   if (auto kw = args.Option("--chat-template-kwargs")) {
     try {
       so.api.template_kwargs = server::Json::parse(*kw);
-    } catch (const server::Json::parse_error&) {
+    } catch (const server::Json::exception&) {
       throw Error(ErrorCode::kInvalidArgument, "--chat-template-kwargs is not valid JSON");
     }
     if (!so.api.template_kwargs.is_object()) {

@@ -57,6 +57,10 @@ case("NaN literal", 400, '{"messages": [{"role": "user", "content": "hi"}], "tem
 case("comment", 400, '{"messages": [] /* c */}')
 case("truncated", 400, chat()[:-3])
 case("single quotes", 400, "{'messages': []}")
+case("number beyond double", 400, '{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5e5555}')
+case("tool call arguments with a number beyond double", 400, json.dumps({"messages": USER + [
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1e999}'}}]}]}))
 case("deep nesting", 400, '{"messages": ' + "[" * 500 + "]" * 500 + "}")
 cases.append({"name": "invalid utf-8 in a string", "status": 400, "method": "POST", "path": CHAT,
               "body_hex": (b'{"messages": [{"role": "user", "content": "\xff\xfe"}]}').hex()})

@@ -77,6 +77,9 @@ Json ParseBody(std::string_view body) {
   } catch (const Json::parse_error& e) {
     throw ApiError(400,
                    "the request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const Json::exception&) {
+    // Well-formed but not representable (a number beyond double's range).
+    throw ApiError(400, "the request body holds a number out of range");
   }
   if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object");
   return j;
@@ -298,7 +301,7 @@ Json ParseMessages(const Json* messages) {
           if (a.is_string()) {
             try {
               args = Json::parse(a.get<std::string>());
-            } catch (const Json::parse_error&) {
+            } catch (const Json::exception&) {
               Bad(where + ".tool_calls", "tool call arguments are not valid JSON");
             }
           } else if (a.is_object()) {
@@ -572,7 +575,7 @@ void OutputParser::Content(std::string_view text, Delta& out) {
       call = Json::parse(body);
       ok = call.is_object() && call.contains("name") && call["name"].is_string() &&
            (!call.contains("arguments") || call["arguments"].is_object());
-    } catch (const Json::parse_error&) {
+    } catch (const Json::exception&) {  // malformed, or a number out of range
       ok = false;
     }
     if (!ok) {

@@ -199,6 +199,12 @@ TEST(ChatRequest, RejectsBadInputNamingTheParameter) {
   }
   EXPECT_EQ(StatusOf("{" + user + R"(, "model": "other"})"), 404);
   EXPECT_EQ(StatusOf("{" + user + R"(, "model": "m"})"), 200);
+  // Numbers beyond double's range (found by the fuzzer: nlohmann throws out_of_range, not a
+  // parse error), in the body and in tool-call arguments.
+  EXPECT_EQ(StatusOf("{" + user + R"(, "max_tokens": 5e5555})"), 400);
+  EXPECT_EQ(StatusOf(R"({"messages": [{"role": "user", "content": "x"}, {"role": "assistant",
+      "content": null, "tool_calls": [{"function": {"name": "f", "arguments": "{\"a\": 1e999}"}}]}]})"),
+            400);
   // Invalid UTF-8 inside a string is not JSON.
   EXPECT_EQ(StatusOf("{\"messages\": [{\"role\": \"user\", \"content\": \"\xff\"}]}"), 400);
 }
@@ -286,6 +292,10 @@ TEST(OutputParser, ToolCalls) {
   ExpectSplit(broken, false, true, "", broken, {});
   EXPECT_EQ(Feed(broken, {}, false, true).invalid.size(), 1u);
   ExpectSplit("<tool_call>{not json", false, true, "", "<tool_call>{not json", {});
+  // A number out of range in the model's call is a broken call, not a crash.
+  const std::string huge =
+      "<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": 1e999}}</tool_call>";
+  ExpectSplit(huge, false, true, "", huge, {});
   EXPECT_EQ(Feed("<tool_call>{not json", {}, false, true).invalid.size(), 1u);
   // A partial opening tag at the end is text.
   ExpectSplit("a <tool_ca", false, true, "", "a <tool_ca", {});
