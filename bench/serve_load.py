@@ -5,7 +5,7 @@ stream's text must equal the same request run alone, with the same seed, before 
 that the server's resident memory returns to its baseline afterwards.
 
   bench/serve_load.py --exaone build/release/cli/exaone --model MODEL [--clients 64]
-                      [--seconds 120] [--max-requests 20000] [--parallel 16] [--max-tokens 32]
+                      [--seconds 120] [--max-requests 200000] [--parallel 16] [--max-tokens 32]
 
 The server is started by the script on 127.0.0.1 with a free port (and stopped at the end with
 SIGTERM, which must exit 0). Prompts are --prompts distinct chat messages, each with --seeds
@@ -74,7 +74,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=120)
-    ap.add_argument("--max-requests", type=int, default=20000)
+    ap.add_argument("--max-requests", type=int, default=200000)
     ap.add_argument("--parallel", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--prompts", type=int, default=8)
