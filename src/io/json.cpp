@@ -128,8 +128,8 @@ std::vector<std::pair<std::string, int64_t>> ReadStringIntObject(const std::stri
   return out;
 }
 
-const char* JsonTypeName(const Json& j) {
-  switch (j.type()) {
+const char* JsonTypeName(nlohmann::detail::value_t t) {
+  switch (t) {
     case Json::value_t::null:
       return "null";
     case Json::value_t::object:

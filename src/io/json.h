@@ -58,6 +58,11 @@ class JsonView {
   std::string path_;
 };
 
-const char* JsonTypeName(const Json& j);
+// "null", "an object", "an integer"...: for messages about a value of the wrong type. The
+// value_t form serves every nlohmann document type (ordered ones included).
+const char* JsonTypeName(nlohmann::detail::value_t t);
+inline const char* JsonTypeName(const Json& j) {
+  return JsonTypeName(j.type());
+}
 
 }  // namespace exaone::io

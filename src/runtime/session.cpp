@@ -31,11 +31,6 @@ void Session::Reset() {
   history_.clear();
 }
 
-struct StopMatcherHolder {
-  explicit StopMatcherHolder(std::vector<std::string> stops) : m(std::move(stops)) {}
-  StopMatcher m;
-};
-
 int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vector<int32_t>& history,
                     const std::vector<int32_t>& prompt, std::vector<float>& logits,
                     ThreadPool& pool) {
@@ -64,17 +59,13 @@ int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vecto
 }
 
 Generation::Generation(const GenerationOptions& options, const tokenizer::Tokenizer* tok)
-    : options_(options),
-      sampler_(options.sampling),
-      stops_(std::make_unique<StopMatcherHolder>(options.stop)) {
+    : options_(options), sampler_(options.sampling), stops_(options.stop) {
   if (!options.stop.empty() && !tok) {
     throw Error(ErrorCode::kInvalidArgument, "stop strings need the model's tokenizer");
   }
   if (tok) decoder_ = std::make_unique<tokenizer::StreamDecoder>(*tok, /*skip_special=*/false);
   if (options_.max_tokens <= 0) done_ = true;
 }
-
-Generation::~Generation() = default;
 
 Generation::Step Generation::Next(std::vector<float>& logits, const std::vector<int32_t>& context) {
   EXA_CHECK(!done_);
@@ -116,10 +107,9 @@ Generation::Step Generation::Next(std::vector<float>& logits, const std::vector<
     return step;
   }
   if (decoder_) {
-    StopMatcher& stops = stops_->m;
-    step.text = stops.Push(decoder_->Push(step.id));
+    step.text = stops_.Push(decoder_->Push(step.id));
     text_ += step.text;
-    if (stops.stopped()) {
+    if (stops_.stopped()) {
       finish_ = FinishReason::kStop;
       done_ = true;
       step.done = true;
@@ -139,8 +129,7 @@ std::string Generation::Stop() {
   done_ = true;
   finish_ = FinishReason::kLength;
   if (was_done || !decoder_) return "";
-  StopMatcher& stops = stops_->m;
-  std::string tail = stops.Push(decoder_->Finish()) + stops.Flush();
+  std::string tail = stops_.Push(decoder_->Finish()) + stops_.Flush();
   text_ += tail;
   return tail;
 }

@@ -13,11 +13,10 @@
 #include "base/thread_pool.h"
 #include "model/model.h"
 #include "runtime/sampler.h"
+#include "runtime/stop.h"
 #include "tokenizer/tokenizer.h"
 
 namespace exaone::runtime {
-
-struct StopMatcherHolder;
 
 struct GenerationOptions {
   SamplingParams sampling;
@@ -63,7 +62,6 @@ class Generation {
  public:
   // `tok` may be null (no text; stop strings then need a tokenizer and are refused).
   Generation(const GenerationOptions& options, const tokenizer::Tokenizer* tok);
-  ~Generation();
 
   struct Step {
     int32_t id = -1;
@@ -87,7 +85,7 @@ class Generation {
  private:
   GenerationOptions options_;
   Sampler sampler_;
-  std::unique_ptr<StopMatcherHolder> stops_;
+  StopMatcher stops_;
   std::unique_ptr<tokenizer::StreamDecoder> decoder_;
   std::vector<int32_t> tokens_;
   std::vector<TokenLogprob> logprobs_;

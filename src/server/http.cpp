@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "server/openai.h"
 
 namespace exaone::server {
 namespace {
@@ -70,21 +71,10 @@ double Remaining(Clock::time_point deadline) {
   return std::chrono::duration<double>(deadline - Clock::now()).count();
 }
 
+// Errors the HTTP layer answers itself, as OpenAI error objects like every other answer.
 std::string ErrorJson(int status, const std::string& message) {
-  std::string escaped;
-  for (char c : message) {
-    if (c == '"' || c == '\\') {
-      escaped += '\\';
-      escaped += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      escaped += ' ';
-    } else {
-      escaped += c;
-    }
-  }
-  const char* type = status >= 500 ? "server_error" : "invalid_request_error";
-  return std::string("{\"error\":{\"message\":\"") + escaped + "\",\"type\":\"" + type +
-         "\",\"param\":null,\"code\":null}}";
+  return ErrorBody(
+      ApiError(status, message, "", status >= 500 ? "server_error" : "invalid_request_error"));
 }
 
 std::string PeerName(const sockaddr_storage& addr) {

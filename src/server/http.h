@@ -134,8 +134,6 @@ class HttpServer {
   // Stops accepting (safe from any thread, and from a signal-handling thread). Connections that
   // are idle are closed; requests in progress finish.
   void Stop();
-  bool stopping() const { return stopping_.load(); }
-  int open_connections() const { return connections_.load(); }
 
  private:
   void Connection(int fd, std::string remote);

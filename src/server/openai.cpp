@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 
+#include "io/json.h"
+
 namespace exaone::server {
 namespace {
 
@@ -19,25 +21,7 @@ constexpr const char* kToolClose = "</tool_call>";
 }
 
 std::string TypeName(const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return "an integer";
-    case Json::value_t::number_float:
-      return "a number";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    default:
-      return "an unsupported value";
-  }
+  return io::JsonTypeName(j.type());
 }
 
 // JSON values nest at most this deep in a request (tool schemas included); deeper documents are
@@ -86,11 +70,33 @@ Json ParseBody(std::string_view body) {
 }
 
 // Typed access to the request object's fields; every field must be known.
+// The fields both endpoints take (ParseCommon reads them).
+const std::set<std::string> kCommonFields = {"model",
+                                             "temperature",
+                                             "top_p",
+                                             "top_k",
+                                             "min_p",
+                                             "repetition_penalty",
+                                             "presence_penalty",
+                                             "frequency_penalty",
+                                             "n",
+                                             "stream",
+                                             "stream_options",
+                                             "seed",
+                                             "stop",
+                                             "logit_bias",
+                                             "user",
+                                             "max_tokens",
+                                             "logprobs"};
+
 class Fields {
  public:
-  Fields(const Json& obj, std::set<std::string> known) : obj_(obj) {
+  // `known`: the endpoint's own fields besides kCommonFields.
+  Fields(const Json& obj, const std::set<std::string>& known) : obj_(obj) {
     for (const auto& [key, value] : obj.items()) {
-      if (known.count(key) == 0) Bad(key, "unrecognized request argument: '" + key + "'");
+      if (kCommonFields.count(key) == 0 && known.count(key) == 0) {
+        Bad(key, "unrecognized request argument: '" + key + "'");
+      }
     }
   }
   // The value, or nullptr when absent or null.
@@ -356,33 +362,9 @@ std::string ErrorBody(const ApiError& e) {
 CompletionRequest ParseChatRequest(std::string_view body, const ApiDefaults& d,
                                    int64_t vocab_size) {
   const Json j = ParseBody(body);
-  Fields f(j, {"model",
-               "messages",
-               "max_tokens",
-               "max_completion_tokens",
-               "temperature",
-               "top_p",
-               "n",
-               "stream",
-               "stream_options",
-               "stop",
-               "presence_penalty",
-               "frequency_penalty",
-               "logit_bias",
-               "logprobs",
-               "top_logprobs",
-               "seed",
-               "tools",
-               "tool_choice",
-               "parallel_tool_calls",
-               "user",
-               "response_format",
-               "top_k",
-               "min_p",
-               "repetition_penalty",
-               "chat_template_kwargs",
-               "store",
-               "metadata"});
+  Fields f(j,
+           {"messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice",
+            "parallel_tool_calls", "response_format", "chat_template_kwargs", "store", "metadata"});
   CompletionRequest r;
   r.chat = true;
   ParseCommon(f, d, vocab_size, r);
@@ -406,7 +388,6 @@ CompletionRequest ParseChatRequest(std::string_view body, const ApiDefaults& d,
                tc->contains("function") && (*tc)["function"].is_object() &&
                (*tc)["function"].contains("name") && (*tc)["function"]["name"].is_string()) {
       r.tool_choice = (*tc)["function"]["name"].get<std::string>();
-      r.tool_choice_named = true;
     } else {
       Bad("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or a function");
     }
@@ -455,27 +436,7 @@ CompletionRequest ParseChatRequest(std::string_view body, const ApiDefaults& d,
 CompletionRequest ParseCompletionRequest(std::string_view body, const ApiDefaults& d,
                                          int64_t vocab_size) {
   const Json j = ParseBody(body);
-  Fields f(j, {"model",
-               "prompt",
-               "suffix",
-               "max_tokens",
-               "temperature",
-               "top_p",
-               "n",
-               "stream",
-               "stream_options",
-               "logprobs",
-               "echo",
-               "stop",
-               "presence_penalty",
-               "frequency_penalty",
-               "best_of",
-               "logit_bias",
-               "seed",
-               "user",
-               "top_k",
-               "min_p",
-               "repetition_penalty"});
+  Fields f(j, {"prompt", "suffix", "echo", "best_of"});
   CompletionRequest r;
   r.chat = false;
   ParseCommon(f, d, vocab_size, r);

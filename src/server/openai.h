@@ -55,13 +55,11 @@ struct CompletionRequest {
   Json messages = Json::array();     // chat: validated messages, ready for the template
   Json tools;                        // chat: array of tools, or null
   std::string tool_choice = "auto";  // "none", "auto", "required", or a function name
-  bool tool_choice_named = false;
   Json template_kwargs = Json::object();
   std::string prompt;               // completions: text prompt
   std::vector<int32_t> prompt_ids;  // completions: a prompt given as token ids
   bool prompt_is_ids = false;
-  bool echo = false;   // completions
-  std::string suffix;  // completions (must be empty)
+  bool echo = false;  // completions
   std::optional<int> max_tokens;
   int n = 1;
   bool stream = false;

@@ -119,10 +119,6 @@ void Scheduler::Admit(Slot& slot, std::shared_ptr<GenJob> job) {
   slot.start = Clock::now();
   slot.result = {};
   GenJob& j = *slot.job;
-  {
-    std::lock_guard<std::mutex> lock(j.mu);
-    j.started = true;
-  }
   try {
     if (j.prompt.empty() || static_cast<int>(j.prompt.size()) >= n_ctx_) {
       throw Error(ErrorCode::kInvalidArgument, "the prompt does not fit the context");

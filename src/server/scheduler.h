@@ -41,7 +41,6 @@ struct GenJob {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<GenEvent> events;
-  bool started = false;
   bool done = false;
   bool timed_out = false;
   std::string error;  // set when generation failed (the message is for the client)

@@ -15,8 +15,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "base/dtype.h"
+#include "kernels/quant/kernels.h"
 
 namespace exaone::kernels::quant {
 
@@ -32,5 +34,18 @@ void Interleave8(DType t, uint8_t* data, size_t rows, size_t cols);
 // Writes row `row` of the interleaved matrix at `data` in the file's layout to `out`
 // (one row's bytes).
 void ExtractRow8(DType t, const uint8_t* data, size_t row, size_t cols, uint8_t* out);
+
+// The scalar tables' tile_x8: each row of the interleaved matrix rebuilt in the file's layout,
+// then multiplied by the plain tile `Plain` (so the results equal Plain's on the original matrix
+// exactly).
+template <TileFn Plain, DType kType>
+void TileRowsX8(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
+                size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
+  std::vector<uint8_t> row(w_row_bytes);
+  for (size_t r = 0; r < rows; ++r) {
+    ExtractRow8(kType, static_cast<const uint8_t*>(w), r, k, row.data());
+    Plain(k, row.data(), w_row_bytes, 1, act, act_row_bytes, toks, y + r, y_stride);
+  }
+}
 
 }  // namespace exaone::kernels::quant

@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <vector>
 
 #include "base/half.h"
 #include "kernels/quant/blocks.h"
@@ -222,25 +221,12 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   }
 }
 
-// The 8-row interleaved layout (interleave.h): each row rebuilt in the file's layout, then
-// multiplied as above (the results equal Tile's on the original matrix exactly).
-template <UnpackFn Unpack, size_t kBlockBytes, DType kType>
-void TileX8(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
-            size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
-  std::vector<uint8_t> row(w_row_bytes);
-  for (size_t r = 0; r < rows; ++r) {
-    ExtractRow8(kType, static_cast<const uint8_t*>(w), r, k, row.data());
-    Tile<Unpack, kBlockBytes>(k, row.data(), w_row_bytes, 1, act, act_row_bytes, toks, y + r,
-                              y_stride);
-  }
-}
-
 constexpr WeightKernels kQ2K{ActFormat::kQ8x256, PrepareQ8x256,
                              Tile<UnpackQ2_K, sizeof(BlockQ2_K)>};
 constexpr WeightKernels kQ3K{ActFormat::kQ8x256, PrepareQ8x256,
                              Tile<UnpackQ3_K, sizeof(BlockQ3_K)>};
 constexpr WeightKernels kQ4K{ActFormat::kQ8x256, PrepareQ8x256, Tile<UnpackQ4_K, sizeof(BlockQ4_K)>,
-                             TileX8<UnpackQ4_K, sizeof(BlockQ4_K), DType::kQ4_K>};
+                             TileRowsX8<Tile<UnpackQ4_K, sizeof(BlockQ4_K)>, DType::kQ4_K>};
 constexpr WeightKernels kQ5K{ActFormat::kQ8x256, PrepareQ8x256,
                              Tile<UnpackQ5_K, sizeof(BlockQ5_K)>};
 constexpr WeightKernels kQ6K{ActFormat::kQ8x256, PrepareQ8x256,

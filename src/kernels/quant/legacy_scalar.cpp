@@ -8,7 +8,6 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 #include "base/half.h"
 #include "kernels/quant/blocks.h"
@@ -134,18 +133,6 @@ void Tile(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* 
   }
 }
 
-// The 8-row interleaved layout: each row rebuilt in the file's layout, then multiplied as above
-// (so the results equal Tile's on the original matrix exactly).
-template <class W, DType kType>
-void TileX8(size_t k, const void* w, size_t w_row_bytes, size_t rows, const void* act,
-            size_t act_row_bytes, size_t toks, float* y, size_t y_stride) {
-  std::vector<uint8_t> row(w_row_bytes);
-  for (size_t r = 0; r < rows; ++r) {
-    ExtractRow8(kType, static_cast<const uint8_t*>(w), r, k, row.data());
-    Tile<W>(k, row.data(), w_row_bytes, 1, act, act_row_bytes, toks, y + r, y_stride);
-  }
-}
-
 // x -> ActQ8x32 blocks; every target produces the same bytes. A block whose scale would be below
 // FLT_MIN (where 1 / d could overflow) is stored as all-zero.
 void PrepareQ8x32(const float* x, size_t k, void* out) {
@@ -170,12 +157,12 @@ void PrepareQ8x32(const float* x, size_t k, void* out) {
 }
 
 constexpr WeightKernels kQ4_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q4_0>,
-                              TileX8<Q4_0, DType::kQ4_0>};
+                              TileRowsX8<Tile<Q4_0>, DType::kQ4_0>};
 constexpr WeightKernels kQ4_1{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q4_1>};
 constexpr WeightKernels kQ5_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q5_0>};
 constexpr WeightKernels kQ5_1{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q5_1>};
 constexpr WeightKernels kQ8_0{ActFormat::kQ8x32, PrepareQ8x32, Tile<Q8_0>,
-                              TileX8<Q8_0, DType::kQ8_0>};
+                              TileRowsX8<Tile<Q8_0>, DType::kQ8_0>};
 constexpr WeightKernels kIQ4_NL{ActFormat::kQ8x32, PrepareQ8x32, Tile<IQ4_NL>};
 
 }  // namespace
