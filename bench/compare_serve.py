@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 
+from sse import read_events
+
 
 def free_port():
     with socket.socket() as s:
@@ -49,18 +51,11 @@ def stream(port, body):
     r = c.getresponse()
     if r.status != 200:
         raise RuntimeError(f"status {r.status}: {r.read()[:200]!r}")
-    tokens, buffer = 0, b""
-    while True:
-        chunk = r.read1(65536)
-        if not chunk:
-            break
-        buffer += chunk
-        while b"\n\n" in buffer:
-            event, buffer = buffer.split(b"\n\n", 1)
-            if event.startswith(b"data: ") and event[6:] != b"[DONE]":
-                obj = json.loads(event[6:])
-                if obj.get("usage"):
-                    tokens = obj["usage"]["completion_tokens"]
+    objects, _ = read_events(r)
+    tokens = 0
+    for obj in objects:
+        if obj.get("usage"):
+            tokens = obj["usage"]["completion_tokens"]
     return tokens
 
 

@@ -22,6 +22,8 @@ import sys
 import threading
 import time
 
+from sse import read_events
+
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -41,28 +43,16 @@ def stream_chat(port, body, timeout=300):
         if r.status != 200:
             r.read()
             return r.status, None, None
-        text, finish, buffer, done = [], None, b"", False
-        while not done:
-            chunk = r.read1(65536)
-            if not chunk:
-                break
-            buffer += chunk
-            while b"\n\n" in buffer:
-                event, buffer = buffer.split(b"\n\n", 1)
-                if not event.startswith(b"data: "):
-                    continue
-                data = event[6:]
-                if data == b"[DONE]":
-                    done = True
-                    break
-                obj = json.loads(data)
-                if "error" in obj:
-                    return 500, None, None
-                choice = obj["choices"][0]
-                text.append(choice["delta"].get("content") or "")
-                finish = choice.get("finish_reason") or finish
+        objects, done = read_events(r)
         if not done:
             return -1, None, None  # the stream ended without [DONE]: lost
+        text, finish = [], None
+        for obj in objects:
+            if "error" in obj:
+                return 500, None, None
+            choice = obj["choices"][0]
+            text.append(choice["delta"].get("content") or "")
+            finish = choice.get("finish_reason") or finish
         return 200, "".join(text), finish
     finally:
         conn.close()

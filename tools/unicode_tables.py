@@ -62,45 +62,25 @@ def _case_map(func):
     return runs, special
 
 
+def _rows(items, per_row):
+    """C initializer lines holding `per_row` items each."""
+    return ["    " + ", ".join(items[i:i + per_row]) + ","
+            for i in range(0, len(items), per_row)]
+
+
 def _emit_ranges(name, ranges, what):
-    lines = [f"// {what}: {len(ranges)} ranges.",
-             f"constexpr CodepointRange {name}[] = {{"]
-    row = []
-    for a, b in ranges:
-        row.append(f"{{0x{a:x}, 0x{b:x}}}")
-        if len(row) == 6:
-            lines.append("    " + ", ".join(row) + ",")
-            row = []
-    if row:
-        lines.append("    " + ", ".join(row) + ",")
-    lines.append("};")
-    return lines
+    return ([f"// {what}: {len(ranges)} ranges.", f"constexpr CodepointRange {name}[] = {{"] +
+            _rows([f"{{0x{a:x}, 0x{b:x}}}" for a, b in ranges], 6) + ["};"])
 
 
 def _emit_map(name, func):
     runs, special = _case_map(func)
-    lines = [f"constexpr CaseRun {name}Runs[] = {{"]
-    row = []
-    for start, count, stride, delta in runs:
-        row.append(f"{{0x{start:x}, {count}, {stride}, {delta}}}")
-        if len(row) == 5:
-            lines.append("    " + ", ".join(row) + ",")
-            row = []
-    if row:
-        lines.append("    " + ", ".join(row) + ",")
-    lines.append("};")
-    lines.append(f"constexpr CaseSpecial {name}Special[] = {{")
-    row = []
-    for c, out in special:
-        padded = out + [0] * (3 - len(out))
-        row.append(f"{{0x{c:x}, {{" + ", ".join(f"0x{x:x}" for x in padded) + "}}")
-        if len(row) == 3:
-            lines.append("    " + ", ".join(row) + ",")
-            row = []
-    if row:
-        lines.append("    " + ", ".join(row) + ",")
-    lines.append("};")
-    return lines
+    entries = [f"{{0x{start:x}, {count}, {stride}, {delta}}}"
+               for start, count, stride, delta in runs]
+    specials = ["{0x%x, {%s}}" % (c, ", ".join(f"0x{x:x}" for x in out + [0] * (3 - len(out))))
+                for c, out in special]
+    return ([f"constexpr CaseRun {name}Runs[] = {{"] + _rows(entries, 5) + ["};"] +
+            [f"constexpr CaseSpecial {name}Special[] = {{"] + _rows(specials, 3) + ["};"])
 
 
 def write_unicode_tables(args):

@@ -18,32 +18,46 @@ def exaone4_template():
     return path.read_text() if path.exists() else None
 
 
-def make_chat_model(folder, template=None, hidden=32, layers=2):
+def write_chat_tokenizer(folder, template=None, extra=()):
+    """tokenizer.json (digits_style with EXAONE 4.0's role, think and tool tokens, then `extra`
+    non-special tokens) and tokenizer_config.json; returns ({content: id}, vocab size)."""
     folder.mkdir(parents=True, exist_ok=True)
     tok = json.loads((FIXTURES / "tokenizer" / "digits_style" / "tokenizer.json").read_text())
-    base = max(tok["model"]["vocab"].values()) + 1
+    next_id = max(tok["model"]["vocab"].values()) + 1
     for a in tok["added_tokens"]:
-        base = max(base, a["id"] + 1)
+        next_id = max(next_id, a["id"] + 1)
     ids = {}
-    for i, (content, special) in enumerate(ADDED):
-        ids[content] = base + i
-        tok["added_tokens"].append({"id": base + i, "content": content, "single_word": False,
+    for content, special in ADDED + [(e, False) for e in extra if e not in dict(ADDED)]:
+        ids[content] = next_id
+        tok["added_tokens"].append({"id": next_id, "content": content, "single_word": False,
                                     "lstrip": False, "rstrip": False, "normalized": False,
                                     "special": special})
-    vocab = base + len(ADDED)
+        next_id += 1
     (folder / "tokenizer.json").write_text(json.dumps(tok))
     config = {"eos_token": "[|endofturn|]", "pad_token": "<pad>", "bos_token": None}
     if template is not None:
         config["chat_template"] = template
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    return ids, next_id
+
+
+def write_exaone4_config(folder, vocab, eos_id, hidden, layers, tied):
+    """config.json of an all-global EXAONE 4.0; returns (heads, kv heads, head dim, ffn)."""
     heads, kv, hd, ffn = 4, 2, hidden // 4, hidden * 2
     (folder / "config.json").write_text(json.dumps({
         "architectures": ["Exaone4ForCausalLM"], "model_type": "exaone4", "vocab_size": vocab,
         "hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
         "num_key_value_heads": kv, "head_dim": hd, "intermediate_size": ffn,
         "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-        "sliding_window": None, "tie_word_embeddings": True,
-        "eos_token_id": ids["[|endofturn|]"], "bos_token_id": 1, "pad_token_id": 0}))
+        "sliding_window": None, "tie_word_embeddings": tied,
+        "eos_token_id": eos_id, "bos_token_id": 1, "pad_token_id": 0}))
+    return heads, kv, hd, ffn
+
+
+def make_chat_model(folder, template=None, hidden=32, layers=2):
+    ids, vocab = write_chat_tokenizer(folder, template)
+    heads, kv, hd, ffn = write_exaone4_config(folder, vocab, ids["[|endofturn|]"], hidden, layers,
+                                              tied=True)
     rng = np.random.default_rng(0)
     arrays = {}
     for name, shape in exaone4_shapes(vocab, hidden, layers, heads, kv, hd, ffn).items():

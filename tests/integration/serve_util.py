@@ -15,9 +15,10 @@ import time
 import urllib.request
 
 import numpy as np
+import pytest
 
-from chat_model import ADDED
-from conftest import FIXTURES, exaone_bin, write_safetensors
+from chat_model import exaone4_template, make_chat_model, write_chat_tokenizer, write_exaone4_config
+from conftest import exaone4_shapes, exaone_bin, write_safetensors
 
 
 class Server:
@@ -82,33 +83,11 @@ class Server:
 def make_scripted_model(folder, template, script):
     """An EXAONE 4.0 HF folder whose greedy continuation of any prompt is `script` (a list of
     strings, each made one added token unless it already is one), then [|endofturn|]."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tok = json.loads((FIXTURES / "tokenizer" / "digits_style" / "tokenizer.json").read_text())
-    next_id = max(tok["model"]["vocab"].values()) + 1
-    for a in tok["added_tokens"]:
-        next_id = max(next_id, a["id"] + 1)
-    ids = {}
-    for content, special in ADDED + [(s, False) for s in script if s not in dict(ADDED)]:
-        ids[content] = next_id
-        tok["added_tokens"].append({"id": next_id, "content": content, "single_word": False,
-                                    "lstrip": False, "rstrip": False, "normalized": False,
-                                    "special": special})
-        next_id += 1
-    vocab = next_id
-    (folder / "tokenizer.json").write_text(json.dumps(tok))
-    (folder / "tokenizer_config.json").write_text(json.dumps(
-        {"eos_token": "[|endofturn|]", "pad_token": "<pad>", "bos_token": None,
-         "chat_template": template}))
-    hidden, layers, heads, kv = 32, 1, 4, 2
-    hd, ffn = hidden // heads, hidden * 2
+    hidden, layers = 32, 1
     assert len(script) + 1 < hidden
-    (folder / "config.json").write_text(json.dumps({
-        "architectures": ["Exaone4ForCausalLM"], "model_type": "exaone4", "vocab_size": vocab,
-        "hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
-        "num_key_value_heads": kv, "head_dim": hd, "intermediate_size": ffn,
-        "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-        "sliding_window": None, "tie_word_embeddings": False,
-        "eos_token_id": ids["[|endofturn|]"], "bos_token_id": 1, "pad_token_id": 0}))
+    ids, vocab = write_chat_tokenizer(folder, template, extra=script)
+    heads, kv, hd, ffn = write_exaone4_config(folder, vocab, ids["[|endofturn|]"], hidden, layers,
+                                              tied=False)
     embed = np.zeros((vocab, hidden), np.float32)
     embed[:, 0] = 1.0
     out = np.zeros((vocab, hidden), np.float32)
@@ -118,22 +97,26 @@ def make_scripted_model(folder, template, script):
         embed[t] = 0.0
         embed[t, i + 1] = 1.0
         out[chain[i + 1], i + 1] = 4.0
-    arrays = {"model.embed_tokens.weight": ("F32", [vocab, hidden], embed.tobytes()),
-              "lm_head.weight": ("F32", [vocab, hidden], out.tobytes()),
-              "model.norm.weight": ("F32", [hidden], np.ones(hidden, np.float32).tobytes())}
-    for i in range(layers):
-        p = f"model.layers.{i}."
-        for name, shape in {"self_attn.q_proj.weight": [heads * hd, hidden],
-                            "self_attn.k_proj.weight": [kv * hd, hidden],
-                            "self_attn.v_proj.weight": [kv * hd, hidden],
-                            "self_attn.o_proj.weight": [hidden, heads * hd],
-                            "mlp.gate_proj.weight": [ffn, hidden],
-                            "mlp.up_proj.weight": [ffn, hidden],
-                            "mlp.down_proj.weight": [hidden, ffn]}.items():
-            arrays[p + name] = ("F32", shape, np.zeros(shape, np.float32).tobytes())
-        for name, n in {"self_attn.q_norm.weight": hd, "self_attn.k_norm.weight": hd,
-                        "post_attention_layernorm.weight": hidden,
-                        "post_feedforward_layernorm.weight": hidden}.items():
-            arrays[p + name] = ("F32", [n], np.ones(n, np.float32).tobytes())
+    # Every layer matrix zero and every norm weight one; then the scripted embedding and output.
+    arrays = {name: ("F32", shape, (np.ones if len(shape) == 1 else np.zeros)(
+                  shape, np.float32).tobytes())
+              for name, shape in exaone4_shapes(vocab, hidden, layers, heads, kv, hd, ffn).items()}
+    arrays["model.embed_tokens.weight"] = ("F32", [vocab, hidden], embed.tobytes())
+    arrays["lm_head.weight"] = ("F32", [vocab, hidden], out.tobytes())
     write_safetensors(folder / "model.safetensors", arrays)
     return ids
+
+
+TEMPLATE = exaone4_template()
+
+
+def chat_folder(folder, script=None):
+    """A tiny chat model in `folder`: random weights, or scripted to answer `script`. Skips the
+    test when ../shared lacks EXAONE 4.0's chat template."""
+    if TEMPLATE is None:
+        pytest.skip("EXAONE 4.0 template not in ../shared")
+    if script is None:
+        make_chat_model(folder, TEMPLATE)
+    else:
+        make_scripted_model(folder, TEMPLATE, script)
+    return folder

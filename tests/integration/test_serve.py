@@ -8,14 +8,11 @@ import subprocess
 
 import pytest
 
-from chat_model import exaone4_template, make_chat_model
 from conftest import exaone_bin
-from serve_util import Server, make_scripted_model
+from serve_util import Server, chat_folder
 
 openai = pytest.importorskip("openai", reason="the openai package is not installed")
 
-TEMPLATE = exaone4_template()
-needs_template = pytest.mark.skipif(TEMPLATE is None, reason="EXAONE 4.0 template not in ../shared")
 
 REASONING = ["Let me think.", "</think>", "The answer is 42."]
 CALL = '{"name": "get_weather", "arguments": {"city": "Seoul", "unit": "celsius"}}'
@@ -28,10 +25,7 @@ TOOLS = [{"type": "function", "function": {
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    folder = tmp_path_factory.mktemp("m") / "chat"
-    make_chat_model(folder, TEMPLATE)
+    folder = chat_folder(tmp_path_factory.mktemp("m") / "chat")
     s = Server(folder, "--model-id", "exaone-test", "-c", "512", "-t", "2",
                "--max-body-bytes", "65536")
     yield s
@@ -40,10 +34,7 @@ def chat_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reasoner(tmp_path_factory):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    folder = tmp_path_factory.mktemp("m") / "reasoner"
-    make_scripted_model(folder, TEMPLATE, REASONING)
+    folder = chat_folder(tmp_path_factory.mktemp("m") / "reasoner", REASONING)
     s = Server(folder, "--model-id", "reasoner", "-c", "512", "-t", "1")
     yield s
     assert s.stop() == 0
@@ -51,10 +42,7 @@ def reasoner(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tool_model(tmp_path_factory):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    folder = tmp_path_factory.mktemp("m") / "tools"
-    make_scripted_model(folder, TEMPLATE, ["<tool_call>", CALL, "</tool_call>"])
+    folder = chat_folder(tmp_path_factory.mktemp("m") / "tools", ["<tool_call>", CALL, "</tool_call>"])
     s = Server(folder, "--model-id", "tools", "-c", "1024", "-t", "1")
     yield s
     assert s.stop() == 0
@@ -270,10 +258,7 @@ def test_errors_are_openai_error_objects(chat_server):
 
 
 def test_api_keys(tmp_path):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    folder = tmp_path / "m"
-    make_chat_model(folder, TEMPLATE)
+    folder = chat_folder(tmp_path / "m")
     keyfile = tmp_path / "keys"
     keyfile.write_text("# team keys\nsecond-key-5678\n")
     s = Server(folder, "--api-key", "first-key-1234", "--api-key-file", keyfile, "-c", "256")
@@ -299,11 +284,8 @@ def test_refuses_public_address_without_keys(tmp_path):
     assert r.returncode == 2 and "without API keys" in r.stderr
 
 
-def test_shutdown_on_sigterm_while_streaming(chat_server, tmp_path):
-    folder = tmp_path / "m"
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    make_chat_model(folder, TEMPLATE)
+def test_shutdown_on_sigterm_while_streaming(tmp_path):
+    folder = chat_folder(tmp_path / "m")
     s = Server(folder, "-c", "256")
     stream = client(s).chat.completions.create(model="m", messages=USER, max_tokens=200,
                                                temperature=1.0, seed=1, stream=True)

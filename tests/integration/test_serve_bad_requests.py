@@ -7,22 +7,17 @@ import time
 
 import pytest
 
-from chat_model import exaone4_template, make_chat_model
 from conftest import ROOT
-from serve_util import Server
+from serve_util import Server, chat_folder
 
 CASES = [json.loads(line) for line in
          (ROOT / "tests" / "fixtures" / "bad_requests.jsonl").read_text().splitlines()]
 KEY = "test-key-123456"
-TEMPLATE = exaone4_template()
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    folder = tmp_path_factory.mktemp("m") / "chat"
-    make_chat_model(folder, TEMPLATE)
+    folder = chat_folder(tmp_path_factory.mktemp("m") / "chat")
     flags = ["-c", "512", "--max-body-bytes", "65536", "--head-timeout", "2", "--body-timeout",
              "2", "--quiet"]
     open_server = Server(folder, *flags)

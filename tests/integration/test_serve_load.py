@@ -7,18 +7,13 @@ import sys
 
 import pytest
 
-from chat_model import exaone4_template, make_chat_model
 from conftest import ROOT, exaone_bin
-
-TEMPLATE = exaone4_template()
-
+from serve_util import chat_folder
 
 @pytest.mark.skipif(os.environ.get("EXAONE_SANITIZED") == "1",
                     reason="ASan's shadow memory and quarantine inflate resident memory")
 def test_short_load_run(tmp_path):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
-    make_chat_model(tmp_path / "m", TEMPLATE)
+    chat_folder(tmp_path / "m")
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "serve_load.py"), "--exaone",
                         exaone_bin(), "--model", str(tmp_path / "m"), "--clients", "32",
                         "--seconds", "15", "--parallel", "8", "--max-tokens", "16"],

@@ -6,15 +6,13 @@ import shutil
 
 import pytest
 
-from chat_model import exaone4_template
 from conftest import ROOT
-from serve_util import Server, make_scripted_model
+from serve_util import Server, chat_folder
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-TEMPLATE = exaone4_template()
 ANSWER = '**The answer** is `42` <img src=x onerror="window.pwned=1">'
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -22,12 +20,9 @@ DRIVER = shutil.which("chromedriver")
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if TEMPLATE is None:
-        pytest.skip("EXAONE 4.0 template not in ../shared")
     if not CHROMIUM or not DRIVER:
         pytest.skip("chromium and chromium-driver are not installed (scripts/setup.sh does)")
-    folder = tmp_path_factory.mktemp("m") / "web"
-    make_scripted_model(folder, TEMPLATE, ["Let me think.", "</think>", ANSWER])
+    folder = chat_folder(tmp_path_factory.mktemp("m") / "web", ["Let me think.", "</think>", ANSWER])
     server = Server(folder, "-c", "512", "-t", "1")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

@@ -18,6 +18,7 @@
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/interleave.h"
 #include "kernels/quant/kernels.h"
+#include "test_util.h"
 
 namespace exaone::kernels::quant {
 namespace {
@@ -39,28 +40,12 @@ ActFormat ActOf(DType t) {
   return GetWeightKernels(t, SimdTarget::kScalar)->act;
 }
 
-// rows x k random blocks with fp16 scales (d, and Q4_K's dmin) of either sign in [1e-3, 2e-2];
-// rows 0, 1 and 2 have every other byte 0xff, 0x00 and 0x80 (the extreme codes and scales, and
-// -128 for Q8_0).
+// rows x k random blocks with fp16 scales (d, and Q4_K's dmin); rows 0, 1 and 2 have every
+// other byte 0xff, 0x00 and 0x80 (the extreme codes and scales, and -128 for Q8_0).
 std::vector<uint8_t> RandomMatrix(DType t, size_t rows, size_t k, std::mt19937& rng) {
-  const size_t bb = BlockBytes(t), nb = k / BlockValues(t);
-  const size_t halves = t == DType::kQ4_K ? 2 : 1;
-  std::vector<uint8_t> w(rows * nb * bb);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> mag(1e-3f, 2e-2f);
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t b = 0; b < nb; ++b) {
-      uint8_t* p = w.data() + (r * nb + b) * bb;
-      for (size_t i = 2 * halves; i < bb; ++i) {
-        p[i] = static_cast<uint8_t>(r == 0 ? 0xff : r == 1 ? 0x00 : r == 2 ? 0x80 : byte(rng));
-      }
-      for (size_t i = 0; i < halves; ++i) {
-        const uint16_t h = F32ToF16(mag(rng) * (byte(rng) & 1 ? -1.0f : 1.0f));
-        std::memcpy(p + 2 * i, &h, 2);
-      }
-    }
-  }
-  return w;
+  const std::vector<size_t> halves =
+      t == DType::kQ4_K ? std::vector<size_t>{0, 2} : std::vector<size_t>{0};
+  return exaone::testing::RandomBlockRows(rows, k / BlockValues(t), BlockBytes(t), halves, 3, rng);
 }
 
 std::vector<float> RandomActivations(size_t toks, size_t k, std::mt19937& rng) {

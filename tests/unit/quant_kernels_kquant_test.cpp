@@ -16,6 +16,7 @@
 #include "kernels/quant/blocks.h"
 #include "kernels/quant/format.h"
 #include "kernels/quant/kernels.h"
+#include "test_util.h"
 
 #if defined(EXAONE_HAVE_AVX512_EMULATION)
 namespace exaone::kernels::quant::avx512_emulated {
@@ -70,24 +71,7 @@ std::vector<size_t> HalfOffsets(DType t) {
 // rows x k weights of type t: random bytes with fp16 factors of either sign in [1e-3, 2e-2].
 // Row 0 has every quant byte 0xff and row 1 every quant byte 0x00 (the largest products).
 std::vector<uint8_t> RandomWeights(DType t, size_t rows, size_t k, std::mt19937& rng) {
-  const size_t bb = BlockBytes(t), nb = k / kQKK;
-  std::vector<uint8_t> w(rows * nb * bb);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> mag(1e-3f, 2e-2f);
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t b = 0; b < nb; ++b) {
-      uint8_t* p = w.data() + (r * nb + b) * bb;
-      for (size_t i = 0; i < bb; ++i) {
-        p[i] = r == 0 ? 0xff : r == 1 ? 0x00 : static_cast<uint8_t>(byte(rng));
-      }
-      for (size_t off : HalfOffsets(t)) {
-        const float v = (byte(rng) & 1 ? 1.0f : -1.0f) * mag(rng);
-        const uint16_t h = F32ToF16(v);
-        std::memcpy(p + off, &h, 2);
-      }
-    }
-  }
-  return w;
+  return exaone::testing::RandomBlockRows(rows, k / kQKK, BlockBytes(t), HalfOffsets(t), 2, rng);
 }
 
 // toks x k activations: normal values, except token 0 all +1, token 1 all -1, token 2 all 0.

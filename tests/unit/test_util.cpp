@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "base/half.h"
 #include "base/mapped_file.h"
 #include "io/json.h"
 
@@ -56,6 +58,29 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::vector<uint8_t> RandomBlockRows(size_t rows, size_t n_blocks, size_t block_bytes,
+                                     const std::vector<size_t>& half_offsets, size_t extreme_rows,
+                                     std::mt19937& rng) {
+  static constexpr uint8_t kExtreme[] = {0xff, 0x00, 0x80};
+  std::vector<uint8_t> w(rows * n_blocks * block_bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> mag(1e-3f, 2e-2f);
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t b = 0; b < n_blocks; ++b) {
+      uint8_t* p = w.data() + (r * n_blocks + b) * block_bytes;
+      for (size_t i = 0; i < block_bytes; ++i) {
+        p[i] = r < extreme_rows && r < 3 ? kExtreme[r] : static_cast<uint8_t>(byte(rng));
+      }
+      for (size_t off : half_offsets) {
+        const float v = (byte(rng) & 1 ? 1.0f : -1.0f) * mag(rng);
+        const uint16_t h = F32ToF16(v);
+        std::memcpy(p + off, &h, 2);
+      }
+    }
+  }
+  return w;
 }
 
 void WriteFile(const std::string& path, const std::string& contents) {
