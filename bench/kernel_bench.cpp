@@ -1,10 +1,11 @@
 // Throughput of the matrix-product tiles, per weight type and SIMD target.
 //
 //   exaone_kernel_bench [--threads N] [--types Q4_0,BF16,...] [--targets scalar,avx2,avx512]
-//                       [--seconds S] [--no-stream]
+//                       [--seconds S] [--toks 1,8,...] [--no-stream]
 //
 // For each type and each target the CPU supports, times tile() over a ROWS x K matrix at
-// toks = 1 (decode) and toks = 8 (prefill), rows split evenly over the threads, and prints the
+// toks = 1 (decode) and toks = 8 (prefill) or the --toks counts (the matrix products pass tiles
+// at most 16 tokens), rows split evenly over the threads, and prints the
 // weight bytes read per second (GB/s) and multiply-adds per second (GMAC/s). "hot" reuses one
 // matrix, which then sits in the caches; target "avx2/x8" is the 8-row interleaved layout; "stream"
 // cycles through copies filling 256 MiB, as decoding a model much larger than the last-level cache
@@ -56,7 +57,6 @@ struct Shape {
   size_t rows, k;
 };
 constexpr Shape kShapes[] = {{2048, 2048}, {4096, 2048}};
-constexpr size_t kToks[] = {1, 8};
 constexpr size_t kStreamBytes = size_t{256} << 20;
 
 std::vector<uint8_t> RandomWeights(const BenchType& bt, size_t rows, size_t k, std::mt19937& rng) {
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   double seconds = 0.2;
   bool stream = true;
   std::vector<std::string> types, targets;
+  std::vector<size_t> toks_list = {1, 8};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) {
@@ -153,12 +154,27 @@ int main(int argc, char** argv) {
       types = Split(argv[++i]);
     } else if (a == "--targets" && i + 1 < argc) {
       targets = Split(argv[++i]);
+    } else if (a == "--toks" && i + 1 < argc) {
+      toks_list.clear();
+      for (const std::string& t : Split(argv[++i])) {
+        const long n = std::atol(t.c_str());
+        if (n < 1 || n > 512) {
+          std::fprintf(stderr, "--toks: each count must be 1..512, got '%s'\n", t.c_str());
+          return 2;
+        }
+        toks_list.push_back(static_cast<size_t>(n));
+      }
+      if (toks_list.empty()) {
+        std::fprintf(stderr, "--toks: give at least one count\n");
+        return 2;
+      }
     } else if (a == "--no-stream") {
       stream = false;
     } else {
       std::fprintf(stderr,
                    "usage: exaone_kernel_bench [--threads N] [--types T,...] "
-                   "[--targets scalar,avx2,avx512] [--seconds S] [--no-stream]\n");
+                   "[--targets scalar,avx2,avx512] [--seconds S] [--toks 1,8,...] "
+                   "[--no-stream]\n");
       return 2;
     }
   }
@@ -177,7 +193,7 @@ int main(int argc, char** argv) {
       if (kern == nullptr) continue;
       size_t max_k = 0;
       for (const Shape& shape : kShapes) max_k = std::max(max_k, shape.k);
-      const size_t max_toks = kToks[std::size(kToks) - 1];
+      const size_t max_toks = *std::max_element(toks_list.begin(), toks_list.end());
       std::vector<float> x(max_toks * max_k);
       std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
       for (float& v : x) v = uni(rng);
@@ -209,7 +225,7 @@ int main(int argc, char** argv) {
             for (size_t c = 0; c < copies; ++c) {
               std::memcpy(&pool_w[c * matrix_bytes], w.data(), matrix_bytes);
             }
-            for (size_t toks : kToks) {
+            for (size_t toks : toks_list) {
               std::vector<float> y(toks * shape.rows);
               size_t call = 0;
               const double s = SecondsPerCall(seconds, threads == 1, [&] {

@@ -72,6 +72,7 @@ const attn::Ops* OpsFor(SimdTarget target, int d) {
 void AttentionOn(SimdTarget target, const AttentionArgs& a, ThreadPool& pool) {
   EXA_CHECK(a.n_kv_heads > 0 && a.n_heads % a.n_kv_heads == 0 && a.head_dim > 0);
   EXA_CHECK(a.cache_type == DType::kF32 || a.cache_type == DType::kF16);
+  EXA_CHECK(a.past == 0 || (a.cache_k && a.cache_v && a.cache_blocks > 0 && a.cache_block_len > 0));
   const attn::Ops& ops = *OpsFor(target, a.head_dim);
   const int d = a.head_dim;
   const int group = a.n_heads / a.n_kv_heads;
@@ -83,44 +84,53 @@ void AttentionOn(SimdTarget target, const AttentionArgs& a, ThreadPool& pool) {
   // Jobs are dealt round-robin: with a causal mask later tokens cost more, so contiguous ranges
   // would leave one thread with most of the work.
   pool.RunOnAll([&](int thread, int threads) {
+    // The visible positions in runs of consecutive rows.
+    struct Run {
+      attn::Rows k, v;
+      int offset;  // index of the run's first position in the scores
+    };
     std::vector<float> scores;
     std::vector<float> sums(group);
+    std::vector<Run> runs;
     for (size_t job = thread; job < jobs; job += threads) {
       const int t = static_cast<int>(job / a.n_kv_heads);
       const int kvh = static_cast<int>(job % a.n_kv_heads);
       const int pos = a.past + t;
       const int lo = a.window > 0 ? std::max(0, pos - a.window + 1) : 0;
-      EXA_CHECK(lo >= a.past || a.past - lo <= a.cache_capacity);
+      EXA_CHECK(lo >= a.past ||
+                a.past - lo <= static_cast<int64_t>(a.cache_blocks) * a.cache_block_len);
       const int n = pos - lo + 1;
       const float* q = a.q + t * q_stride + static_cast<size_t>(kvh) * group * d;
       float* out = a.out + t * q_stride + static_cast<size_t>(kvh) * group * d;
       scores.resize(static_cast<size_t>(group) * n);
 
-      // The visible positions as runs of rows: cached ones (a ring may wrap once), then new.
-      struct Run {
-        attn::Rows k, v;
-        int offset;  // index of the run's first position in the scores
-      };
-      Run runs[3];
-      int n_runs = 0;
-      for (int p = lo; p < std::min(pos + 1, a.past);) {
-        const int slot = p % a.cache_capacity;
-        const int len = std::min(std::min(pos + 1, a.past) - p, a.cache_capacity - slot);
-        const size_t off = (static_cast<size_t>(kvh) * a.cache_capacity + slot) *
-                           static_cast<size_t>(d) * cache_elem;
+      // The visible positions as runs of rows: cached ones block by block, then the new ones.
+      runs.clear();
+      const int cached_end = std::min(pos + 1, a.past);
+      for (int p = lo; p < cached_end;) {
+        const int bl = a.cache_block_len;
+        const int row = p % bl;
+        const int block = (p / bl) % a.cache_blocks;
+        const int len = std::min(cached_end - p, bl - row);
+        const auto* kb = static_cast<const uint8_t*>(a.cache_k[block]);
+        const auto* vb = static_cast<const uint8_t*>(a.cache_v[block]);
+        EXA_CHECK_MSG(kb != nullptr && vb != nullptr,
+                      "attention: a visible position left the cache");
+        const size_t off =
+            (static_cast<size_t>(kvh) * bl + row) * static_cast<size_t>(d) * cache_elem;
         const size_t stride = static_cast<size_t>(d);
-        runs[n_runs++] = {{static_cast<const uint8_t*>(a.k_cache) + off, stride, cache_f16, len},
-                          {static_cast<const uint8_t*>(a.v_cache) + off, stride, cache_f16, len},
-                          p - lo};
+        runs.push_back(
+            {{kb + off, stride, cache_f16, len}, {vb + off, stride, cache_f16, len}, p - lo});
         p += len;
       }
       if (pos >= a.past) {
         const int first = std::max(lo, a.past);
         const size_t off = static_cast<size_t>(first - a.past) * kv_stride + kvh * d;
-        runs[n_runs++] = {{a.k_new + off, kv_stride, false, pos - first + 1},
-                          {a.v_new + off, kv_stride, false, pos - first + 1},
-                          first - lo};
+        runs.push_back({{a.k_new + off, kv_stride, false, pos - first + 1},
+                        {a.v_new + off, kv_stride, false, pos - first + 1},
+                        first - lo});
       }
+      const int n_runs = static_cast<int>(runs.size());
 
       for (int r = 0; r < n_runs; ++r) {
         ops.scores(q, group, d, runs[r].k, a.scale, scores.data() + runs[r].offset, n);

@@ -23,13 +23,17 @@ struct AttentionArgs {
   const float* q = nullptr;      // [n_tokens, n_heads * head_dim]
   const float* k_new = nullptr;  // [n_tokens, n_kv_heads * head_dim]
   const float* v_new = nullptr;
-  // Cached positions, head by head: [n_kv_heads, capacity, head_dim] of cache_type (F32 or F16),
-  // position p at slot p % cache_capacity, so the rows one KV head reads are one contiguous run.
-  // Every position a query can see that is < past must still be in the cache.
-  const void* k_cache = nullptr;
-  const void* v_cache = nullptr;
+  // Cached positions, in blocks of `cache_block_len` rows: position p is row p % cache_block_len
+  // of block cache_k[(p / cache_block_len) % cache_blocks] (values likewise in cache_v). Each
+  // block is [n_kv_heads, cache_block_len, head_dim] of cache_type (F32 or F16), so the rows one
+  // KV head reads within a block are one contiguous run. A cache kept in one buffer is a single
+  // block as long as its capacity (a ring wraps through the modulo); a paged cache lists its
+  // blocks in position order. Every visible position < past must lie in a present block.
+  const void* const* cache_k = nullptr;
+  const void* const* cache_v = nullptr;
+  int cache_blocks = 0;
+  int cache_block_len = 0;
   DType cache_type = DType::kF32;
-  int cache_capacity = 0;
   float* out = nullptr;  // [n_tokens, n_heads * head_dim]
 };
 

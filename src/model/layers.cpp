@@ -61,10 +61,11 @@ void AttentionBlock::Forward(const float* x, int n, const std::vector<Segment>& 
     a.q = q_seg;
     a.k_new = k_seg;
     a.v_new = v_seg;
-    a.k_cache = cache.keys(layer);
-    a.v_cache = cache.values(layer);
+    a.cache_k = cache.key_blocks(layer);
+    a.cache_v = cache.value_blocks(layer);
+    a.cache_blocks = cache.blocks(layer);
+    a.cache_block_len = cache.block_len(layer);
     a.cache_type = cache.type();
-    a.cache_capacity = cache.capacity(layer);
     a.out = attn.data() + static_cast<size_t>(s.offset) * qd;
     kernels::Attention(a, pool);
     cache.Store(layer, k_seg, v_seg, s.n);

@@ -18,6 +18,27 @@ std::unique_ptr<KvCache> Model::NewSequence(int n_ctx, std::optional<DType> cach
       static_cast<int>(s.sliding_window), cache_type.value_or(s.cache_type));
 }
 
+std::shared_ptr<KvBlockPool> Model::NewBlockPool(int64_t positions, int block_len,
+                                                 std::optional<DType> cache_type) const {
+  const ModelSummary& s = summary();
+  if (positions <= 0 || block_len <= 0) {
+    throw Error(ErrorCode::kInvalidArgument, "KV pool size must be positive");
+  }
+  const int64_t blocks =
+      (positions + block_len - 1) / block_len * static_cast<int64_t>(s.layers.size());
+  return std::make_shared<KvBlockPool>(static_cast<int>(s.n_kv_heads), static_cast<int>(s.head_dim),
+                                       block_len, static_cast<size_t>(blocks),
+                                       cache_type.value_or(s.cache_type));
+}
+
+std::unique_ptr<KvCache> Model::NewSequence(int n_ctx, std::shared_ptr<KvBlockPool> pool) const {
+  const ModelSummary& s = summary();
+  if (n_ctx <= 0) throw Error(ErrorCode::kInvalidArgument, "context size must be positive");
+  return std::make_unique<KvCache>(s.layers, static_cast<int>(s.n_kv_heads),
+                                   static_cast<int>(s.head_dim), n_ctx,
+                                   static_cast<int>(s.sliding_window), std::move(pool));
+}
+
 void Model::Forward(KvCache& cache, const int32_t* ids, int n, float* logits, ThreadPool& pool,
                     bool last_only) const {
   CheckInputs(cache, ids, n);

@@ -43,6 +43,11 @@ class Model {
   // (F32 or F16; by default the summary's cache_type).
   std::unique_ptr<KvCache> NewSequence(int n_ctx,
                                        std::optional<DType> cache_type = std::nullopt) const;
+  // A pool of KV blocks of `block_len` positions, enough for `positions` positions of every
+  // layer, for paged sequences that share it; and a paged sequence on such a pool.
+  std::shared_ptr<KvBlockPool> NewBlockPool(int64_t positions, int block_len,
+                                            std::optional<DType> cache_type = std::nullopt) const;
+  std::unique_ptr<KvCache> NewSequence(int n_ctx, std::shared_ptr<KvBlockPool> pool) const;
 
   // Runs ids[0..n) at positions cache.n_past() .. +n, appends them to the cache and writes the
   // logits of every position to logits [n, vocab] (with `last_only`, just the last position's

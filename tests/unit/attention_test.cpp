@@ -1,11 +1,13 @@
 // Attention: every SIMD target against the scalar twin, and the scalar kernel against a
 // double-precision evaluation of the definition (softmax(q k^T * scale) v over the visible
-// positions), for grouped heads, sliding windows, wrapped rings and F16 caches.
+// positions), for grouped heads, sliding windows, wrapped rings, F16 caches and paged caches
+// (blocks stored out of order, the ones no query sees absent).
 #include "kernels/attention.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -17,12 +19,15 @@ namespace {
 struct Case {
   int heads, kv_heads, d, n_tokens, past, window, capacity;
   bool f16;
+  int block_len = 0;  // > 0: the cache in blocks of this many positions (capacity a multiple)
 };
 
 struct Data {
   std::vector<float> q, k_new, v_new;
   std::vector<float> k_cache32, v_cache32;     // the cache as F32
   std::vector<uint16_t> k_cache16, v_cache16;  // the same values as F16 (when f16)
+  std::vector<uint8_t> k_paged, v_paged;       // paged: the blocks, last block first
+  std::vector<const void*> k_blocks, v_blocks;
 };
 
 Data MakeData(const Case& c, uint32_t seed) {
@@ -49,6 +54,37 @@ Data MakeData(const Case& c, uint32_t seed) {
       }
     }
   }
+  const size_t elem = c.f16 ? 2 : 4;
+  const uint8_t* k_src = c.f16 ? reinterpret_cast<const uint8_t*>(x.k_cache16.data())
+                               : reinterpret_cast<const uint8_t*>(x.k_cache32.data());
+  const uint8_t* v_src = c.f16 ? reinterpret_cast<const uint8_t*>(x.v_cache16.data())
+                               : reinterpret_cast<const uint8_t*>(x.v_cache32.data());
+  if (c.block_len == 0) {
+    x.k_blocks = {k_src};
+    x.v_blocks = {v_src};
+    return x;
+  }
+  const int bl = c.block_len;
+  const int nb = c.capacity / bl;
+  const size_t block_bytes = static_cast<size_t>(c.kv_heads) * bl * c.d * elem;
+  x.k_paged.assign(nb * block_bytes, 0xff);
+  x.v_paged.assign(nb * block_bytes, 0xff);
+  // The first position any query reads: blocks wholly before it are left out.
+  const int first = c.window > 0 ? std::max(0, c.past - c.window + 1) : 0;
+  for (int b = 0; b < nb; ++b) {
+    const size_t at = static_cast<size_t>(nb - 1 - b) * block_bytes;
+    for (int g = 0; g < c.kv_heads; ++g) {
+      for (int r = 0; r < bl; ++r) {
+        const size_t src = (static_cast<size_t>(g) * c.capacity + b * bl + r) * c.d * elem;
+        const size_t dst = at + (static_cast<size_t>(g) * bl + r) * c.d * elem;
+        std::memcpy(&x.k_paged[dst], k_src + src, c.d * elem);
+        std::memcpy(&x.v_paged[dst], v_src + src, c.d * elem);
+      }
+    }
+    const bool absent = (b + 1) * bl <= first;
+    x.k_blocks.push_back(absent ? nullptr : &x.k_paged[at]);
+    x.v_blocks.push_back(absent ? nullptr : &x.v_paged[at]);
+  }
   return x;
 }
 
@@ -64,15 +100,11 @@ AttentionArgs Args(const Case& c, const Data& x, std::vector<float>& out) {
   a.q = x.q.data();
   a.k_new = x.k_new.data();
   a.v_new = x.v_new.data();
-  if (c.f16) {
-    a.k_cache = x.k_cache16.data();
-    a.v_cache = x.v_cache16.data();
-    a.cache_type = DType::kF16;
-  } else {
-    a.k_cache = x.k_cache32.data();
-    a.v_cache = x.v_cache32.data();
-  }
-  a.cache_capacity = c.capacity;
+  a.cache_type = c.f16 ? DType::kF16 : DType::kF32;
+  a.cache_k = x.k_blocks.data();
+  a.cache_v = x.v_blocks.data();
+  a.cache_blocks = static_cast<int>(x.k_blocks.size());
+  a.cache_block_len = c.block_len > 0 ? c.block_len : c.capacity;
   out.assign(static_cast<size_t>(c.n_tokens) * c.heads * c.d, -1.0f);
   a.out = out.data();
   return a;
@@ -129,6 +161,11 @@ const Case kCases[] = {
     {8, 8, 16, 7, 9, 0, 16, false},          // one head per KV head
     {6, 2, 12, 4, 10, 5, 5, true},           // head size that no SIMD target takes
     {40, 8, 128, 2, 300, 4096, 4096, true},  // 32B shape: 5 heads per KV head
+    // paged caches
+    {32, 8, 64, 1, 300, 0, 320, true, 32},  // 1.2B decode, 10 blocks
+    {9, 3, 64, 5, 37, 0, 48, false, 16},    // prefill chunk crossing a block boundary
+    {8, 2, 128, 3, 50, 16, 64, true, 16},   // sliding window: the first two blocks absent
+    {6, 2, 12, 4, 10, 5, 12, false, 3},     // odd head size, window, 3-position blocks
 };
 
 class AttentionTest : public ::testing::TestWithParam<Case> {};

@@ -123,6 +123,134 @@ INSTANTIATE_TEST_SUITE_P(Models, FixtureLogits,
                          ::testing::Values("exaone3_tiny", "exaone4_global_tied", "exaone4_hybrid",
                                            "exaone4_hybrid_bf16", "llama_tiny"));
 
+// Paged caches (the server's): blocks of 3 positions, fewer than the hybrid fixture's window
+// of 8, so windows and chunks cross block boundaries at every offset.
+constexpr int kBlock = 3;
+
+std::vector<float> RunPagedDecode(const Model& m, const std::shared_ptr<KvBlockPool>& pool,
+                                  const std::vector<int32_t>& ids, int chunk) {
+  ThreadPool threads(2);
+  auto cache = m.NewSequence(static_cast<int>(ids.size()), pool);
+  const size_t v = m.summary().vocab_size;
+  std::vector<float> logits(ids.size() * v);
+  for (size_t i = 0; i < ids.size(); i += chunk) {
+    const int n = static_cast<int>(std::min<size_t>(chunk, ids.size() - i));
+    m.Forward(*cache, ids.data() + i, n, logits.data() + i * v, threads);
+  }
+  return logits;
+}
+
+TEST_P(FixtureLogits, PagedCacheMatchesTransformers) {
+  auto ref = LoadReference(GetParam());
+  auto m = LoadModel(SourcePath(std::string("tests/fixtures/models/") + GetParam()));
+  auto pool = m.model->NewBlockPool(static_cast<int64_t>(ref.ids.size()), kBlock, DType::kF32);
+  for (int chunk : {1, 5, 13}) {
+    EXPECT_LE(MaxAbsDiff(RunPagedDecode(*m.model, pool, ref.ids, chunk), ref.logits), kTolerance)
+        << "chunk " << chunk;
+    EXPECT_EQ(pool->used(), 0u) << "blocks left behind by a finished sequence";
+  }
+}
+
+// Sequence B takes over A's first `split` positions (mid-block) and goes on with other tokens
+// than A: the block they share is copied by whichever writes first, so A, going on through the
+// reference text afterwards, must still give transformers' logits, B the logits of a plain
+// cache that ran B's tokens, and every block comes back once both are gone.
+TEST_P(FixtureLogits, SharedPrefixMatchesTransformers) {
+  auto ref = LoadReference(GetParam());
+  auto m = LoadModel(SourcePath(std::string("tests/fixtures/models/") + GetParam()));
+  const Model& model = *m.model;
+  const size_t v = model.summary().vocab_size, n = ref.ids.size();
+  ASSERT_GE(n, 12u);
+  auto pool = model.NewBlockPool(static_cast<int64_t>(2 * n), kBlock, DType::kF32);
+  ThreadPool threads(2);
+  std::vector<float> logits(n * v);
+  for (int split : {4, 7, 9}) {
+    std::vector<int32_t> b_ids = ref.ids;
+    for (size_t i = split; i < n; ++i) b_ids[i] = static_cast<int32_t>((b_ids[i] * 3 + 1) % v);
+    auto a = model.NewSequence(static_cast<int>(n), pool);
+    auto b = model.NewSequence(static_cast<int>(n), pool);
+    // A runs past the split, so the shared part is a strict prefix of what A holds.
+    const int a_first = split + 2;
+    model.Forward(*a, ref.ids.data(), a_first, logits.data(), threads);
+    const size_t held = pool->used();
+    ASSERT_TRUE(b->CanShareFrom(*a, split)) << "split " << split;
+    b->ShareFrom(*a, split);
+    EXPECT_EQ(b->n_past(), split);
+    EXPECT_EQ(pool->used(), held) << "sharing must not copy";
+    auto run = [&](KvCache& c, const std::vector<int32_t>& ids, size_t from) {
+      std::vector<float> out((n - from) * v);
+      for (size_t i = from; i < n; ++i) {
+        model.Forward(c, ids.data() + i, 1, out.data() + (i - from) * v, threads);
+      }
+      return out;
+    };
+    // B writes first into the shared block, then A goes on.
+    const std::vector<float> b_out = run(*b, b_ids, static_cast<size_t>(split));
+    const std::vector<float> a_out = run(*a, ref.ids, static_cast<size_t>(a_first));
+    const std::vector<float> a_want(ref.logits.begin() + a_first * v, ref.logits.end());
+    EXPECT_LE(MaxAbsDiff(a_out, a_want), kTolerance) << "split " << split;
+    const std::vector<float> b_all = [&] {
+      auto c = model.NewSequence(static_cast<int>(n), DType::kF32);
+      return run(*c, b_ids, 0);
+    }();
+    const std::vector<float> b_want(b_all.begin() + split * v, b_all.end());
+    EXPECT_LE(MaxAbsDiff(b_out, b_want), kTolerance) << "split " << split;
+    a.reset();
+    b.reset();
+    EXPECT_EQ(pool->used(), 0u);
+  }
+}
+
+TEST(PagedCache, SlidingLayersGiveBackBlocksOutsideTheWindow) {
+  auto m = LoadModel(SourcePath("tests/fixtures/models/exaone4_hybrid"));
+  const Model& model = *m.model;
+  const int n = 200, window = 8, slack = KvCache::kSlidingSlack;
+  auto pool = model.NewBlockPool(n, kBlock, DType::kF32);
+  auto cache = model.NewSequence(n + 1, pool);
+  ThreadPool threads(1);
+  std::vector<int32_t> ids(n + 1);
+  for (int i = 0; i <= n; ++i) ids[i] = 3 + (i * 7) % 150;
+  std::vector<float> logits(160);
+  for (int i = 0; i < n; ++i) model.Forward(*cache, &ids[i], 1, logits.data(), threads, true);
+  // The 2 global layers hold every block; the 6 sliding ones only those that meet positions
+  // from (the next query's window start, 193) - slack = 65 on: blocks 21 .. 66.
+  const int kept_from = n - window + 1 - slack;
+  ASSERT_EQ(kept_from, 65);
+  const size_t global_blocks = 2 * ((n + kBlock - 1) / kBlock);
+  const size_t sliding_blocks = 6 * ((n - 1) / kBlock - kept_from / kBlock + 1);
+  EXPECT_EQ(pool->used(), global_blocks + sliding_blocks);
+  // Going back to position 60 would need sliding positions 53 .. 59, given back already; to 75,
+  // positions 68 .. 74, still there.
+  EXPECT_FALSE(cache->CanTruncate(60));
+  EXPECT_TRUE(cache->CanTruncate(75));
+  auto other = model.NewSequence(n + 1, pool);
+  EXPECT_FALSE(other->CanShareFrom(*cache, 60));
+  EXPECT_TRUE(other->CanShareFrom(*cache, 75));
+  // A sequence that took over the first 75 positions, and this one cut back to 75, both give
+  // the logits of a plain cache that ran the same 76 tokens.
+  other->ShareFrom(*cache, 75);
+  cache->Truncate(75);
+  std::vector<float> fresh(160), cut(160), shared(160);
+  auto plain = model.NewSequence(n, DType::kF32);
+  for (int i = 0; i <= 75; ++i) model.Forward(*plain, &ids[i], 1, fresh.data(), threads, true);
+  model.Forward(*cache, &ids[75], 1, cut.data(), threads, true);
+  model.Forward(*other, &ids[75], 1, shared.data(), threads, true);
+  EXPECT_LE(MaxAbsDiff(cut, fresh), kTolerance);
+  EXPECT_LE(MaxAbsDiff(shared, fresh), kTolerance);
+}
+
+TEST(PagedCache, FullPoolIsAnErrorNotACrash) {
+  auto m = LoadModel(SourcePath("tests/fixtures/models/exaone4_hybrid"));
+  const Model& model = *m.model;
+  auto pool = model.NewBlockPool(6, kBlock, DType::kF32);  // 2 blocks per layer
+  auto cache = model.NewSequence(32, pool);
+  ThreadPool threads(1);
+  std::vector<int32_t> ids(10, 5);
+  std::vector<float> logits(160);
+  model.Forward(*cache, ids.data(), 6, logits.data(), threads, true);
+  EXPECT_THROW(model.Forward(*cache, ids.data(), 1, logits.data(), threads, true), Error);
+}
+
 // The reference must reject the mistakes peers have made: if any of these ablations still
 // matched, the fixture would be too weak to catch the bug.
 float AblatedError(const LoadOptions& options) {

@@ -666,6 +666,9 @@ void TileX8Q4K(size_t k, const void* w, size_t w_row_bytes, size_t rows, const v
   for (size_t g = 0; g < rows; g += 8) {
     const uint8_t* wg = static_cast<const uint8_t*>(w) + g * w_row_bytes;
     size_t t = 0;
+    for (; t + 8 <= toks; t += 8) {
+      GroupX8Q4K<8>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
+    }
     for (; t + 4 <= toks; t += 4) {
       GroupX8Q4K<4>(wg, nb, ab + t * act_row_bytes, act_row_bytes, y + t * y_stride + g, y_stride);
     }
