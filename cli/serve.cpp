@@ -24,7 +24,8 @@ namespace {
 constexpr const char* kUsage =
     "exaone serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key KEY]... "
     "[--api-key-file FILE] [--allow-no-auth] [-c 4096] [-t N] [--model-id NAME] "
-    "[--chat-template-kwargs JSON] [--parallel 8] [--max-queue 64] [--timeout 600] "
+    "[--chat-template-kwargs JSON] [--parallel 8] [--prefill-chunk 64] [--max-queue 64] "
+    "[--timeout 600] "
     "[--max-body-bytes N] "
     "[--max-connections 256] [--head-timeout 10] [--body-timeout 60] [--mmap|--no-mmap] "
     "[--quiet]";
@@ -52,11 +53,11 @@ std::string Timestamp() {
 }  // namespace
 
 int ServeCommand(int argc, char** argv) {
-  Args args(
-      argc, argv, {"--help", "--allow-no-auth", "--mmap", "--no-mmap", "--quiet"},
-      {"--host", "--port", "--api-key", "--api-key-file", "-c", "--ctx-size", "-t", "--threads",
-       "--model-id", "--chat-template-kwargs", "--max-queue", "--timeout", "--max-body-bytes",
-       "--max-connections", "--head-timeout", "--body-timeout", "--parallel", "-np"});
+  Args args(argc, argv, {"--help", "--allow-no-auth", "--mmap", "--no-mmap", "--quiet"},
+            {"--host", "--port", "--api-key", "--api-key-file", "-c", "--ctx-size", "-t",
+             "--threads", "--model-id", "--chat-template-kwargs", "--max-queue", "--timeout",
+             "--max-body-bytes", "--max-connections", "--head-timeout", "--body-timeout",
+             "--parallel", "-np", "--prefill-chunk"});
   if (args.Flag("--help")) {
     std::printf("usage: %s\n", kUsage);
     return 0;
@@ -100,6 +101,7 @@ int ServeCommand(int argc, char** argv) {
   so.max_queue = static_cast<size_t>(args.IntOption("--max-queue", 64, 1, 1 << 20));
   so.slots = static_cast<int>(args.IntOption("--parallel", 8, 1, 256));
   so.slots = static_cast<int>(args.IntOption("-np", so.slots, 1, 256));
+  so.prefill_chunk = static_cast<int>(args.IntOption("--prefill-chunk", 64, 1, 1 << 16));
   so.request_timeout_s = static_cast<double>(args.IntOption("--timeout", 600, 1, 1 << 24));
   so.api.model_id = args.Option("--model-id").value_or("");
   if (so.api.model_id.empty()) {

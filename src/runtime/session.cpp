@@ -10,8 +10,6 @@
 namespace exaone::runtime {
 namespace {
 
-constexpr int kPrefillChunk = 256;  // bounds activation memory for long prompts
-
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -31,9 +29,8 @@ void Session::Reset() {
   history_.clear();
 }
 
-int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vector<int32_t>& history,
-                    const std::vector<int32_t>& prompt, std::vector<float>& logits,
-                    ThreadPool& pool) {
+int ReusePrefix(model::KvCache& cache, std::vector<int32_t>& history,
+                const std::vector<int32_t>& prompt) {
   EXA_CHECK(!prompt.empty());
   size_t common = 0;
   while (common < prompt.size() && common < history.size() && prompt[common] == history[common]) {
@@ -50,6 +47,13 @@ int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vecto
     }
     history.resize(common);
   }
+  return static_cast<int>(common);
+}
+
+int PrefillSequence(const model::Model& model, model::KvCache& cache, std::vector<int32_t>& history,
+                    const std::vector<int32_t>& prompt, std::vector<float>& logits,
+                    ThreadPool& pool) {
+  const size_t common = static_cast<size_t>(ReusePrefix(cache, history, prompt));
   for (size_t i = common; i < prompt.size(); i += kPrefillChunk) {
     const int n = static_cast<int>(std::min<size_t>(kPrefillChunk, prompt.size() - i));
     model.Forward(cache, prompt.data() + i, n, logits.data(), pool, /*last_only=*/true);

@@ -94,6 +94,15 @@ class Generation {
   FinishReason finish_ = FinishReason::kLength;
 };
 
+// Tokens per forward pass when a prompt is run on its own (bounds activation memory).
+constexpr int kPrefillChunk = 256;
+
+// Cuts `cache` (holding `history`) back to the longest prefix it shares with `prompt` that it
+// can go back to, leaving at least the prompt's last token to run; clears it when it cannot.
+// Returns how many prompt tokens it still holds (history is cut to match).
+int ReusePrefix(model::KvCache& cache, std::vector<int32_t>& history,
+                const std::vector<int32_t>& prompt);
+
 // Brings `cache` (holding `history`) to hold `prompt`, reusing their longest common prefix
 // where the cache can go back to it, and writes the logits after the prompt's last token
 // (always run again). Returns how many prompt tokens were reused.

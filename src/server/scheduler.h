@@ -1,10 +1,12 @@
 // The generation engine behind the server: continuous batching. Requests wait in a bounded
-// queue; one worker thread owns `slots` sequences (each with its own KV cache) and, at every
-// token boundary, admits waiting requests into free slots (prefilling their prompts, reusing the
-// longest prefix a free slot's cache already holds), then advances every running sequence by
-// one token in a single batched forward pass. A request's output comes back as events that the
-// connection's thread consumes, so a slow client never stalls the batch; a cancelled request
-// (client gone, timeout) leaves the batch at the next token and its slot is free at once.
+// queue; one worker thread owns `slots` sequences, whose KV caches take blocks from one shared
+// pool. At every token boundary it admits waiting requests into free slots, reusing the longest
+// prefix any sequence's cache holds (its own, cut back, or another's blocks taken over without
+// copying), then runs one batched forward pass: one token for every generating sequence plus
+// the next chunk of the prompts still being read, so a long prompt never stalls the others. A
+// request's output comes back as events that the connection's thread consumes, so a slow client
+// never stalls the batch; a cancelled request (client gone, timeout) leaves the batch at the next
+// token and its slot is free at once.
 #pragma once
 
 #include <atomic>
@@ -53,13 +55,19 @@ struct GenJob {
 struct SchedulerStats {
   size_t queued = 0;
   size_t running = 0;
-  size_t kv_positions = 0;  // positions held in KV caches
-  size_t kv_capacity = 0;   // positions the KV caches can hold
+  size_t kv_blocks_used = 0;          // KV blocks held (shared ones once)
+  size_t kv_blocks_total = 0;         // KV blocks in the pool
+  uint64_t prefix_tokens_reused = 0;  // prompt tokens taken from caches instead of computed
+  uint64_t prefix_tokens_shared = 0;  // of those, taken over from another sequence's cache
 };
 
 class Scheduler {
  public:
-  Scheduler(runtime::Engine& engine, int n_ctx, size_t max_queue, int slots);
+  // Block size of the KV pool, in positions.
+  static constexpr int kBlockLen = 64;
+
+  // `prefill_chunk`: prompt tokens run per step while other sequences are generating.
+  Scheduler(runtime::Engine& engine, int n_ctx, size_t max_queue, int slots, int prefill_chunk);
   ~Scheduler();
 
   // Queues a job; false when the queue is full (or the scheduler is stopping).
@@ -76,11 +84,17 @@ class Scheduler {
   void Admit(Slot& slot, std::shared_ptr<GenJob> job);
   void Emit(Slot& slot, const runtime::Generation::Step& step);
   void Finish(Slot& slot, const std::string& error = "");
+  void Sample(Slot& slot, std::vector<float>& logits);
   void Step();
+  Slot* PickSlot(const std::vector<int32_t>& prompt, const std::vector<Slot*>& taken);
+  bool ShouldWait(const GenJob& job, const std::vector<GenJob*>& admitted) const;
 
   runtime::Engine& engine_;
   int n_ctx_;
   size_t max_queue_;
+  int prefill_chunk_;
+  std::shared_ptr<model::KvBlockPool> pool_;
+  uint64_t clock_ = 0;  // admissions so far (slots remember when they were last used)
   std::vector<std::unique_ptr<Slot>> slots_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -88,7 +102,7 @@ class Scheduler {
   std::atomic<size_t> running_{0};
   bool stopping_ = false;
   std::chrono::steady_clock::time_point grace_end_ = std::chrono::steady_clock::time_point::max();
-  std::atomic<size_t> kv_positions_{0};
+  std::atomic<uint64_t> reused_{0}, shared_{0};
   std::thread worker_;
 };
 

@@ -168,11 +168,27 @@ std::string Metrics::Text(const SchedulerStats& s) const {
   out += "# HELP exaone_generation_tokens_total Generated tokens of finished requests.\n";
   out += "# TYPE exaone_generation_tokens_total counter\n";
   line("exaone_generation_tokens_total %llu\n", static_cast<unsigned long long>(generated_tokens_));
-  out += "# HELP exaone_kv_cache_usage_ratio Share of the KV cache positions in use.\n";
+  out += "# HELP exaone_kv_cache_usage_ratio Share of the KV cache blocks in use.\n";
   out += "# TYPE exaone_kv_cache_usage_ratio gauge\n";
   line("exaone_kv_cache_usage_ratio %.6f\n",
-       s.kv_capacity ? static_cast<double>(s.kv_positions) / static_cast<double>(s.kv_capacity)
-                     : 0.0);
+       s.kv_blocks_total
+           ? static_cast<double>(s.kv_blocks_used) / static_cast<double>(s.kv_blocks_total)
+           : 0.0);
+  out += "# HELP exaone_kv_cache_blocks KV cache blocks held by sequences (shared ones once).\n";
+  out += "# TYPE exaone_kv_cache_blocks gauge\n";
+  line("exaone_kv_cache_blocks %zu\n", s.kv_blocks_used);
+  out +=
+      "# HELP exaone_prefix_reused_tokens_total Prompt tokens found in the KV cache, not "
+      "computed.\n";
+  out += "# TYPE exaone_prefix_reused_tokens_total counter\n";
+  line("exaone_prefix_reused_tokens_total %llu\n",
+       static_cast<unsigned long long>(s.prefix_tokens_reused));
+  out +=
+      "# HELP exaone_prefix_shared_tokens_total Of those, tokens taken over from another "
+      "sequence's cache.\n";
+  out += "# TYPE exaone_prefix_shared_tokens_total counter\n";
+  line("exaone_prefix_shared_tokens_total %llu\n",
+       static_cast<unsigned long long>(s.prefix_tokens_shared));
   auto histogram = [&](const char* name, const char* help, const Histogram& h) {
     out += std::string("# HELP ") + name + " " + help + "\n";
     out += std::string("# TYPE ") + name + " histogram\n";
@@ -209,7 +225,7 @@ void Service::Attach(runtime::Engine& engine, runtime::ChatFormat format, int n_
   engine_ = &engine;
   format_ = std::move(format);
   o_.api.n_ctx = n_ctx;
-  scheduler_ = std::make_unique<Scheduler>(engine, n_ctx, o_.max_queue, o_.slots);
+  scheduler_ = std::make_unique<Scheduler>(engine, n_ctx, o_.max_queue, o_.slots, o_.prefill_chunk);
   ready_ = true;
 }
 
@@ -446,7 +462,9 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
   auto usage = [&] {
     return Json{{"prompt_tokens", ids.size()},
                 {"completion_tokens", completion_tokens},
-                {"total_tokens", static_cast<int>(ids.size()) + completion_tokens}};
+                {"total_tokens", static_cast<int>(ids.size()) + completion_tokens},
+                {"prompt_tokens_details",
+                 {{"cached_tokens", choices.empty() ? 0 : choices[0].job->result.reused_tokens}}}};
   };
   auto fail = [&](const Choice& c) {
     std::fprintf(stderr, "request %llu: generation failed: %s\n",

@@ -22,6 +22,7 @@ struct ServiceOptions {
   std::vector<std::string> api_keys;  // empty: no authentication
   size_t max_queue = 64;
   int slots = 8;                   // sequences generated together (continuous batching)
+  int prefill_chunk = 64;          // prompt tokens read per step while others generate
   double request_timeout_s = 600;  // a request's whole generation
 };
 

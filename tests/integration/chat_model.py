@@ -41,23 +41,27 @@ def write_chat_tokenizer(folder, template=None, extra=()):
     return ids, next_id
 
 
-def write_exaone4_config(folder, vocab, eos_id, hidden, layers, tied):
-    """config.json of an all-global EXAONE 4.0; returns (heads, kv heads, head dim, ffn)."""
+def write_exaone4_config(folder, vocab, eos_id, hidden, layers, tied, sliding_window=None):
+    """config.json of an EXAONE 4.0 (all-global unless `sliding_window`); returns (heads, kv
+    heads, head dim, ffn)."""
     heads, kv, hd, ffn = 4, 2, hidden // 4, hidden * 2
     (folder / "config.json").write_text(json.dumps({
         "architectures": ["Exaone4ForCausalLM"], "model_type": "exaone4", "vocab_size": vocab,
         "hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
         "num_key_value_heads": kv, "head_dim": hd, "intermediate_size": ffn,
         "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-        "sliding_window": None, "tie_word_embeddings": tied,
+        "sliding_window": sliding_window, "tie_word_embeddings": tied,
+        **({"layer_types": ["full_attention" if i % 4 == 3 else "sliding_attention"
+                            for i in range(layers)]} if sliding_window else {}),
         "eos_token_id": eos_id, "bos_token_id": 1, "pad_token_id": 0}))
     return heads, kv, hd, ffn
 
 
-def make_chat_model(folder, template=None, hidden=32, layers=2):
+def make_chat_model(folder, template=None, hidden=32, layers=2, sliding_window=None):
+    """Random weights; with `sliding_window`, layers 3 of every 4 slide (EXAONE 4.0 32B's mix)."""
     ids, vocab = write_chat_tokenizer(folder, template)
     heads, kv, hd, ffn = write_exaone4_config(folder, vocab, ids["[|endofturn|]"], hidden, layers,
-                                              tied=True)
+                                              tied=True, sliding_window=sliding_window)
     rng = np.random.default_rng(0)
     arrays = {}
     for name, shape in exaone4_shapes(vocab, hidden, layers, heads, kv, hd, ffn).items():
