@@ -29,6 +29,12 @@ def hybrid(tmp_path_factory):
     return folder, ids["[|endofturn|]"]
 
 
+def no_special_tokens(folder):
+    """logit_bias that keeps every added (special) token out, so a stream cannot stop early."""
+    added = json.loads((folder / "tokenizer.json").read_text())["added_tokens"]
+    return {str(t["id"]): -100 for t in added}
+
+
 def client(server):
     return openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0,
                          timeout=120)
@@ -83,7 +89,8 @@ def test_shared_prefixes_are_read_once_with_the_same_output(hybrid):
 
 
 def test_long_prompt_is_read_between_the_tokens_of_others(hybrid):
-    folder, eos = hybrid
+    folder, _ = hybrid
+    bias = no_special_tokens(folder)
     s = Server(folder, "-c", "2048", "-t", "2", "--parallel", "2", "--prefill-chunk", "4",
                "--model-id", "m")
     try:
@@ -93,10 +100,10 @@ def test_long_prompt_is_read_between_the_tokens_of_others(hybrid):
 
         def generate():
             stream = c.completions.create(model="m", prompt=[11, 12, 13], max_tokens=1500,
-                                          temperature=1.0, seed=3, stream=True,
-                                          logit_bias={str(eos): -100})
+                                          temperature=1.0, seed=3, stream=True, logit_bias=bias)
+            # Every chunk is one token (its text may be empty while a character is incomplete).
             for chunk in stream:
-                if chunk.choices and chunk.choices[0].text:
+                if chunk.choices:
                     times.append(time.monotonic())
                     started.set()
 
@@ -112,7 +119,11 @@ def test_long_prompt_is_read_between_the_tokens_of_others(hybrid):
             if first is None:
                 first = time.monotonic()
         t.join()
+        assert times[-1] > first, "the stream ended before the long prompt was read"
+        # About 300 steps, one token of the stream each; read in one pass, the prompt would let
+        # through none or one. Client-side timing on a loaded machine loses some, so the bar is
+        # a tenth.
         during = sum(1 for x in times if submitted < x < first)
-        assert during >= 100, f"only {during} tokens streamed while the long prompt was read"
+        assert during >= 30, f"only {during} tokens streamed while the long prompt was read"
     finally:
         assert s.stop() == 0
