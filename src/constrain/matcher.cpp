@@ -54,7 +54,10 @@ void GrammarMatcher::Expand(int32_t node, std::vector<int32_t>& out, int depth) 
     out.push_back(node);
     return;
   }
-  const int32_t cont = Intern({n.rule, n.alt, n.pos + 1, n.parent});
+  // A reference at the end of an alternative continues straight with the parent (a tail
+  // call), so right-recursive repetition keeps its stack depth.
+  const int32_t cont =
+      n.pos + 1 == seq.size() ? n.parent : Intern({n.rule, n.alt, n.pos + 1, n.parent});
   const size_t alts = g_->alternatives(e.rule).size();
   for (size_t a = 0; a < alts; ++a) {
     Expand(Intern({e.rule, static_cast<uint32_t>(a), 0, cont}), out, depth + 1);
@@ -100,6 +103,17 @@ State GrammarMatcher::Advance(const State& s, uint8_t byte) {
     out.insert(out.end(), next.begin(), next.end());
   }
   SortUnique(out);
+  return out;
+}
+
+ByteSet GrammarMatcher::NextBytes(const State& s) const {
+  ByteSet out;
+  for (int32_t node : s) {
+    if (node == kAccept) continue;
+    const Node& n = nodes_[node];
+    const ByteSet& b = g_->alternatives(n.rule)[n.alt][n.pos].bytes;
+    for (int i = 0; i < 4; ++i) out.bits[i] |= b.bits[i];
+  }
   return out;
 }
 
@@ -160,7 +174,9 @@ void AllowedTokens(GrammarMatcher& m, const State& s, const VocabTrie& vocab,
     Item item = std::move(work.back());
     work.pop_back();
     const VocabTrie::TrieNode& tn = nodes[static_cast<size_t>(item.trie)];
+    const ByteSet possible = m.NextBytes(item.state);
     for (uint32_t e = tn.first_edge; e < tn.first_edge + tn.n_edges; ++e) {
+      if (!possible.Has(edges[e].byte)) continue;
       State next = m.Advance(item.state, edges[e].byte);
       if (next.empty()) continue;
       const VocabTrie::TrieNode& child = nodes[static_cast<size_t>(edges[e].child)];

@@ -36,6 +36,8 @@ class GrammarMatcher {
   // Advances over every byte of `bytes`; empty as soon as one cannot come.
   State Advance(const State& s, const std::string& bytes);
   static bool Accepting(const State& s) { return !s.empty() && s.front() == kAccept; }
+  // The bytes that can come next at `s`.
+  ByteSet NextBytes(const State& s) const;
   size_t nodes() const { return nodes_.size(); }
 
  private:

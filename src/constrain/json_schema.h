@@ -1,0 +1,32 @@
+// JSON and JSON Schema as grammars for constrained decoding.
+//
+// AnyJsonGrammar: any JSON value. JsonSchemaGrammar: the JSON values a schema accepts, for the
+// keywords listed in docs/constrained.md (types, properties / required / additionalProperties,
+// enum, const, items, prefixItems, minItems / maxItems, anyOf, oneOf with disjoint branches,
+// allOf of mergeable parts, $ref / $defs, string length and integer / number bounds). A keyword
+// outside that list is an error naming it and its JSON path, never silently ignored.
+//
+// Output shape: members in the order the schema lists them (required ones always, the others
+// optionally), whitespace at most one space or one newline with up to 20 spaces of indentation
+// between tokens (so a model cannot pad forever), exponents of at most two digits (every number
+// a finite double), extra members (additionalProperties true or a
+// schema) named with [A-Za-z0-9_-] and never a listed name.
+#pragma once
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "constrain/grammar.h"
+
+namespace exaone::constrain {
+
+std::shared_ptr<Grammar> AnyJsonGrammar();
+
+// Schemas keep their members' order (nlohmann's ordered_json): it is the order of the output.
+using SchemaJson = nlohmann::ordered_json;
+
+// Throws Error (kInvalidArgument) with the JSON path for unsupported or contradictory schemas.
+std::shared_ptr<Grammar> JsonSchemaGrammar(const SchemaJson& schema);
+
+}  // namespace exaone::constrain
