@@ -117,6 +117,41 @@ ByteSet GrammarMatcher::NextBytes(const State& s) const {
   return out;
 }
 
+size_t GrammarMatcher::StateHash::operator()(const State& s) const {
+  uint64_t h = s.size();
+  for (int32_t v : s) h = (h ^ static_cast<uint32_t>(v)) * 0x100000001B3ull;
+  return static_cast<size_t>(h ^ (h >> 31));
+}
+
+namespace {
+constexpr int32_t kUnknown = -2;
+}  // namespace
+
+GrammarMatcher::StateId GrammarMatcher::InternState(const State& s) {
+  if (s.empty()) return kDead;
+  auto [it, added] = state_ids_.try_emplace(s, static_cast<StateId>(states_.size()));
+  if (added) {
+    states_.push_back(s);
+    next_.resize(next_.size() + 256, kUnknown);
+    next_bytes_.push_back(NextBytes(s));
+  }
+  return it->second;
+}
+
+GrammarMatcher::StateId GrammarMatcher::Next(StateId id, uint8_t byte) {
+  if (id < 0) return kDead;
+  const size_t slot = static_cast<size_t>(id) * 256 + byte;
+  if (next_[slot] != kUnknown) return next_[slot];
+  StateId to = kDead;
+  if (next_bytes_[static_cast<size_t>(id)].Has(byte)) {
+    // Copy: Intern may grow states_.
+    const State from = states_[static_cast<size_t>(id)];
+    to = InternState(Advance(from, byte));
+  }
+  next_[slot] = to;
+  return to;
+}
+
 State GrammarMatcher::Advance(const State& s, const std::string& bytes) {
   State cur = s;
   for (char c : bytes) {
@@ -158,33 +193,27 @@ VocabTrie::VocabTrie(const std::vector<std::string>& tokens) : vocab_size_(token
   }
 }
 
-void AllowedTokens(GrammarMatcher& m, const State& s, const VocabTrie& vocab,
+void AllowedTokens(GrammarMatcher& m, GrammarMatcher::StateId s, const VocabTrie& vocab,
                    std::vector<uint64_t>& mask) {
   mask.assign((vocab.vocab_size() + 63) / 64, 0);
+  if (s == GrammarMatcher::kDead) return;
   const auto& nodes = vocab.nodes();
   const auto& edges = vocab.edges();
   const auto& tokens = vocab.tokens();
-  struct Item {
-    int32_t trie;
-    State state;
-  };
-  std::vector<Item> work;
-  work.push_back({0, s});
+  std::vector<std::pair<int32_t, GrammarMatcher::StateId>> work = {{0, s}};
   while (!work.empty()) {
-    Item item = std::move(work.back());
+    const auto [trie, state] = work.back();
     work.pop_back();
-    const VocabTrie::TrieNode& tn = nodes[static_cast<size_t>(item.trie)];
-    const ByteSet possible = m.NextBytes(item.state);
+    const VocabTrie::TrieNode& tn = nodes[static_cast<size_t>(trie)];
     for (uint32_t e = tn.first_edge; e < tn.first_edge + tn.n_edges; ++e) {
-      if (!possible.Has(edges[e].byte)) continue;
-      State next = m.Advance(item.state, edges[e].byte);
-      if (next.empty()) continue;
+      const GrammarMatcher::StateId next = m.Next(state, edges[e].byte);
+      if (next == GrammarMatcher::kDead) continue;
       const VocabTrie::TrieNode& child = nodes[static_cast<size_t>(edges[e].child)];
       for (uint32_t k = child.first_token; k < child.first_token + child.n_tokens; ++k) {
         const auto t = static_cast<size_t>(tokens[k]);
         mask[t >> 6] |= uint64_t{1} << (t & 63);
       }
-      if (child.n_edges > 0) work.push_back({edges[e].child, std::move(next)});
+      if (child.n_edges > 0) work.emplace_back(edges[e].child, next);
     }
   }
 }

@@ -38,6 +38,15 @@ class GrammarMatcher {
   static bool Accepting(const State& s) { return !s.empty() && s.front() == kAccept; }
   // The bytes that can come next at `s`.
   ByteSet NextBytes(const State& s) const;
+
+  // States as small integers, with their transitions remembered: a lazily built automaton, so
+  // walking the vocabulary trie from a state seen before costs one table lookup per byte.
+  using StateId = int32_t;
+  static constexpr StateId kDead = -1;
+  StateId InternState(const State& s);
+  const State& state(StateId id) const { return states_[static_cast<size_t>(id)]; }
+  StateId Next(StateId id, uint8_t byte);
+  size_t states() const { return states_.size(); }
   size_t nodes() const { return nodes_.size(); }
 
  private:
@@ -66,6 +75,14 @@ class GrammarMatcher {
   std::unordered_map<Node, int32_t, NodeHash, NodeEq> ids_;
   std::unordered_map<int32_t, std::vector<int32_t>> closure_;
   std::unordered_map<uint64_t, std::vector<int32_t>> step_;
+
+  struct StateHash {
+    size_t operator()(const State& s) const;
+  };
+  std::vector<State> states_;
+  std::unordered_map<State, StateId, StateHash> state_ids_;
+  std::vector<int32_t> next_;  // [state * 256 + byte]: next state, kDead, or kUnknown
+  std::vector<ByteSet> next_bytes_;
 };
 
 // The byte strings of a vocabulary as a trie. A token with no bytes (a control token that is not
@@ -96,7 +113,11 @@ class VocabTrie {
 
 // Bit t of `mask` (vocab_size bits, in 64-bit words) set when token t's bytes can come next at
 // state `s`. Tokens without bytes stay clear.
-void AllowedTokens(GrammarMatcher& m, const State& s, const VocabTrie& vocab,
+void AllowedTokens(GrammarMatcher& m, GrammarMatcher::StateId s, const VocabTrie& vocab,
                    std::vector<uint64_t>& mask);
+inline void AllowedTokens(GrammarMatcher& m, const State& s, const VocabTrie& vocab,
+                          std::vector<uint64_t>& mask) {
+  AllowedTokens(m, m.InternState(s), vocab, mask);
+}
 
 }  // namespace exaone::constrain
