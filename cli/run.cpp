@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "chat.h"
 #include "commands.h"
+#include "constrain/json_schema.h"
 #include "hub/hub.h"
 #include "runtime/engine.h"
 #include "runtime/session.h"
@@ -28,7 +29,8 @@ constexpr const char* kUsage =
     "exaone run [MODEL] [-p PROMPT] [--think | --no-think] [--system TEXT] [--json]\n"
     "       [--raw-ids 1,2,3] [-n N] [-c CTX] [-t THREADS] [--verbose-prompt] [--ignore-eos]\n"
     "       [--stop TEXT]... [--truncate] [--cache-type f32|f16] [--mmap | --no-mmap]\n"
-    "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]";
+    "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]\n"
+    "       [--json-schema FILE]";
 
 nlohmann::json ResultJson(const runtime::GenerationResult& r) {
   return {{"ids", r.tokens},
@@ -104,8 +106,8 @@ void LoadWeights(const runtime::Engine& e) {
 
 int RunCommand(int argc, char** argv) {
   std::set<std::string> options = SamplingOptionNames();
-  for (const char* o :
-       {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop", "--cache-type"}) {
+  for (const char* o : {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop",
+                        "--cache-type", "--json-schema"}) {
     options.insert(o);
   }
   Args args(argc, argv,
@@ -135,6 +137,29 @@ int RunCommand(int argc, char** argv) {
   if (!args.Flag("--ignore-eos")) gen.stop_ids = engine->eos_ids;
   gen.stop = args.Options("--stop");
   gen.truncate_prompt = args.Flag("--truncate");
+  if (auto file = args.Option("--json-schema")) {
+    // Output that is a JSON value the schema accepts (docs/constrained.md).
+    if (!engine->tokenizer) {
+      throw Error(ErrorCode::kInvalidArgument, "--json-schema needs the model's tokenizer");
+    }
+    if (args.Flag("--think")) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "--json-schema with --think is not supported yet (the reasoning would be "
+                  "constrained too)");
+    }
+    constrain::SchemaJson schema;
+    try {
+      schema = constrain::SchemaJson::parse(ReadTextFile(*file));
+    } catch (const constrain::SchemaJson::exception& e) {
+      throw Error(ErrorCode::kInvalidArgument, *file + ": not valid JSON (" + e.what() + ")");
+    }
+    try {
+      gen.grammar = constrain::JsonSchemaGrammar(schema);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kInvalidArgument, *file + ": " + e.what());
+    }
+    gen.constraint_vocab = std::make_shared<runtime::ConstraintVocab>(*engine->tokenizer);
+  }
   if (auto raw = args.Option("--raw-ids")) {
     // Raw ids: no template, greedy unless sampling flags say otherwise.
     ApplySamplingFlags(args, gen.sampling);

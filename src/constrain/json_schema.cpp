@@ -17,6 +17,8 @@ using Json = SchemaJson;
 
 constexpr int kMaxIndent = 20;
 constexpr int64_t kMaxRepeat = 4096;  // bound on minItems / maxItems / string lengths
+constexpr int kMaxDigits = 19;        // integer parts, fractions (a model cannot run on forever)
+constexpr int kMaxExtraName = 64;     // bytes of an extra member's name
 
 [[noreturn]] void Fail(const std::string& path, const std::string& msg) {
   throw Error(ErrorCode::kInvalidArgument, "JSON schema at " + path + ": " + msg);
@@ -139,10 +141,11 @@ class Builder {
     return *digits_;
   }
 
-  // An optional fraction ("." digits), any digits or zeros only.
+  // An optional fraction ("." and 1 to 19 digits), any digits or zeros only.
   uint32_t Fraction(bool zeros_only) {
     const uint8_t hi = zeros_only ? '0' : '9';
-    const uint32_t more = g_.Star({Element::Bytes(ByteSet::Range('0', hi))}, "frac-digits");
+    const uint32_t more =
+        Repeat({Element::Bytes(ByteSet::Range('0', hi))}, 0, kMaxDigits - 1, "frac-digits");
     const uint32_t r = g_.NewRule(zeros_only ? "zero-fraction" : "fraction");
     g_.AddAlternative(r, {});
     g_.AddAlternative(
@@ -211,7 +214,8 @@ class Builder {
     }
   }
 
-  // Alternatives for the non-negative integers lo .. hi (hi unset: no limit), no leading zeros.
+  // Alternatives for the non-negative integers lo .. hi (hi unset: up to 19 digits), no leading
+  // zeros.
   void AddUintRange(uint32_t rule, uint64_t lo, std::optional<uint64_t> hi) {
     std::vector<Sequence> seqs;
     uint64_t start = lo;
@@ -227,12 +231,6 @@ class Builder {
       }
       start = last + 1;
       if (!hi && len == 19) break;
-    }
-    if (!hi) {  // 20 digits and more
-      Sequence more = {Element::Bytes(ByteSet::Range('1', '9'))};
-      for (int i = 0; i < 19; ++i) more.push_back(Element::Bytes(ByteSet::Range('0', '9')));
-      more.push_back(Element::Ref(DigitsStar()));
-      seqs.push_back(std::move(more));
     }
     for (Sequence& s : seqs) g_.AddAlternative(rule, std::move(s));
   }
@@ -516,21 +514,29 @@ uint32_t Builder::ExtraKey(const std::vector<std::string>& listed) {
   name_chars.AddRange('0', '9');
   name_chars.Add('_');
   name_chars.Add('-');
-  const uint32_t free_rest = g_.Star({Element::Bytes(name_chars)}, "key-rest");
+  // Each trie depth d has its own free tail (the name stops at kMaxExtraName bytes).
+  auto rest_from = [&](size_t depth) {
+    // Bytes left after the one that leaves the trie at `depth`.
+    const int64_t left = kMaxExtraName - static_cast<int64_t>(depth) - 1;
+    return Repeat({Element::Bytes(name_chars)}, 0, std::max<int64_t>(left, 0), "key-rest");
+  };
   struct TrieNode {
     std::map<uint8_t, int> next;
     bool end = false;
   };
   std::vector<TrieNode> trie(1);
+  std::vector<size_t> depth(1, 0);
   for (const std::string& k : listed) {
     int at = 0;
     bool ok = !k.empty();
     for (char c : k) ok = ok && name_chars.Has(static_cast<uint8_t>(c));
-    if (!ok) continue;  // a listed name outside the alphabet can never be produced here
+    // A listed name outside the alphabet or too long can never be produced here.
+    if (!ok || k.size() > static_cast<size_t>(kMaxExtraName)) continue;
     for (char c : k) {
       auto it = trie[at].next.find(static_cast<uint8_t>(c));
       if (it == trie[at].next.end()) {
         trie.push_back({});
+        depth.push_back(depth[static_cast<size_t>(at)] + 1);
         it =
             trie[at].next.emplace(static_cast<uint8_t>(c), static_cast<int>(trie.size() - 1)).first;
       }
@@ -548,9 +554,9 @@ uint32_t Builder::ExtraKey(const std::vector<std::string>& listed) {
       others.Remove(b);
       g_.AddAlternative(rule_of[n], {Element::Byte(b), Element::Ref(rule_of[child])});
     }
-    if (!others.Empty()) {
-      g_.AddAlternative(rule_of[n],
-                        {Element::Bytes(others), Element::Ref(free_rest), Element::Byte('"')});
+    if (!others.Empty() && depth[n] < static_cast<size_t>(kMaxExtraName)) {
+      g_.AddAlternative(rule_of[n], {Element::Bytes(others), Element::Ref(rest_from(depth[n])),
+                                     Element::Byte('"')});
     }
   }
   const uint32_t r = g_.NewRule("extra-name");

@@ -68,6 +68,13 @@ Generation::Generation(const GenerationOptions& options, const tokenizer::Tokeni
     throw Error(ErrorCode::kInvalidArgument, "stop strings need the model's tokenizer");
   }
   if (tok) decoder_ = std::make_unique<tokenizer::StreamDecoder>(*tok, /*skip_special=*/false);
+  if ((options.grammar == nullptr) != (options.constraint_vocab == nullptr)) {
+    throw Error(ErrorCode::kInvalidArgument, "a constraint needs both a grammar and a vocabulary");
+  }
+  if (options.grammar) {
+    constraint_ = std::make_unique<TokenConstraint>(options.grammar, options.constraint_vocab,
+                                                    options.stop_ids);
+  }
   if (options_.max_tokens <= 0) done_ = true;
 }
 
@@ -84,7 +91,9 @@ Generation::Step Generation::Next(std::vector<float>& logits, const std::vector<
     for (float v : raw) sum += std::exp(static_cast<double>(v - mx));
     lse = static_cast<double>(mx) + std::log(sum);
   }
+  if (constraint_) constraint_->Mask(logits);
   step.id = sampler_.Sample(logits, context, tokens_);
+  if (constraint_) constraint_->Accept(step.id);
   tokens_.push_back(step.id);
   const auto& ids = options_.stop_ids;
   const bool is_stop = std::find(ids.begin(), ids.end(), step.id) != ids.end();

@@ -12,6 +12,7 @@
 
 #include "base/thread_pool.h"
 #include "model/model.h"
+#include "runtime/constraint.h"
 #include "runtime/sampler.h"
 #include "runtime/stop.h"
 #include "tokenizer/tokenizer.h"
@@ -29,6 +30,10 @@ struct GenerationOptions {
   // >= 0: record each generated token's log-probability under the model (log-softmax of the
   // logits, before penalties and temperature) and this many most likely alternatives.
   int logprobs = -1;
+  // Constrained decoding: every generated token keeps the output inside `grammar` (the stop
+  // ids come only once it is complete). Both or neither.
+  std::shared_ptr<const constrain::Grammar> grammar;
+  std::shared_ptr<const ConstraintVocab> constraint_vocab;
 };
 
 struct TokenLogprob {
@@ -87,6 +92,7 @@ class Generation {
   Sampler sampler_;
   StopMatcher stops_;
   std::unique_ptr<tokenizer::StreamDecoder> decoder_;
+  std::unique_ptr<TokenConstraint> constraint_;
   std::vector<int32_t> tokens_;
   std::vector<TokenLogprob> logprobs_;
   std::string text_;

@@ -144,7 +144,9 @@ TEST(JsonSchemaGrammar, IntegerRangesAreExact) {
   GrammarMatcher open(JsonSchemaGrammar(Json{{"type", "integer"}, {"exclusiveMinimum", 10}}));
   EXPECT_FALSE(Accepts(open, "10"));
   EXPECT_TRUE(Accepts(open, "11"));
-  EXPECT_TRUE(Accepts(open, "123456789012345678901234567890"));
+  // Without a maximum, at most 19 digits (a model cannot run on in one number).
+  EXPECT_TRUE(Accepts(open, "1234567890123456789"));
+  EXPECT_FALSE(Accepts(open, "12345678901234567890"));
   EXPECT_FALSE(Accepts(open, "-11"));
 }
 
@@ -190,6 +192,9 @@ TEST(JsonSchemaGrammar, ExtraMembersNeverReuseAListedName) {
   EXPECT_FALSE(Accepts(m, R"({"a": 2, "ab": null})"));
   EXPECT_FALSE(Accepts(m, R"({"ab": null})"));
   EXPECT_FALSE(Accepts(m, R"({"q": 1})"));
+  // Extra names stop at 64 bytes.
+  EXPECT_TRUE(Accepts(m, "{\"" + std::string(64, 'z') + "\": null}"));
+  EXPECT_FALSE(Accepts(m, "{\"" + std::string(65, 'z') + "\": null}"));
 }
 
 TEST(JsonSchemaGrammar, UnsupportedKeywordsNameThemselvesAndTheirPath) {
