@@ -100,6 +100,9 @@ SchedulerStats Scheduler::Stats() {
   s.kv_blocks_total = pool_->total();
   s.prefix_tokens_reused = reused_.load();
   s.prefix_tokens_shared = shared_.load();
+  for (const auto& b : step_buckets_) s.step_tokens.push_back(b.load());
+  s.step_tokens_sum = step_tokens_sum_.load();
+  s.steps = steps_.load();
   return s;
 }
 
@@ -226,6 +229,13 @@ void Scheduler::Step() {
     batch.push_back(slot);
     budget -= n;
   }
+  size_t tokens = 0;
+  for (const auto& st : steps) tokens += static_cast<size_t>(st.n);
+  size_t bucket = 0;
+  while (bucket + 1 < kStepBuckets && tokens > (size_t{1} << bucket)) ++bucket;
+  step_buckets_[bucket].fetch_add(1);
+  step_tokens_sum_.fetch_add(tokens);
+  steps_.fetch_add(1);
   const size_t vocab = static_cast<size_t>(engine_.summary().vocab_size);
   std::vector<float> logits(batch.size() * vocab);
   try {

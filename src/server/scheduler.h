@@ -9,6 +9,7 @@
 // token and its slot is free at once.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -59,6 +60,9 @@ struct SchedulerStats {
   size_t kv_blocks_total = 0;         // KV blocks in the pool
   uint64_t prefix_tokens_reused = 0;  // prompt tokens taken from caches instead of computed
   uint64_t prefix_tokens_shared = 0;  // of those, taken over from another sequence's cache
+  // Tokens per batched forward pass: counts per bucket (<= 1, 2, 4, ... 512, more), sum, passes.
+  std::vector<uint64_t> step_tokens;
+  uint64_t step_tokens_sum = 0, steps = 0;
 };
 
 class Scheduler {
@@ -103,6 +107,9 @@ class Scheduler {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point grace_end_ = std::chrono::steady_clock::time_point::max();
   std::atomic<uint64_t> reused_{0}, shared_{0};
+  static constexpr size_t kStepBuckets = 11;  // 1, 2, 4, ..., 512, +Inf
+  std::array<std::atomic<uint64_t>, kStepBuckets> step_buckets_{};
+  std::atomic<uint64_t> step_tokens_sum_{0}, steps_{0};
   std::thread worker_;
 };
 

@@ -208,6 +208,13 @@ std::string Metrics::Text(const SchedulerStats& s) const {
   histogram("exaone_time_to_first_token_seconds", "Time from request to its first token.", ttft_);
   histogram("exaone_inter_token_latency_seconds", "Time between consecutive tokens of a stream.",
             itl_);
+  Histogram batch{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+                  s.step_tokens,
+                  static_cast<double>(s.step_tokens_sum),
+                  s.steps};
+  if (batch.counts.size() != batch.bounds.size() + 1) batch.counts.clear();
+  histogram("exaone_batch_tokens", "Tokens per batched forward pass (generated and prompt).",
+            batch);
   return out;
 }
 

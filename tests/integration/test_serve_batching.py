@@ -74,8 +74,8 @@ def test_shared_prefixes_are_read_once_with_the_same_output(hybrid):
         assert cached[1:] == [300, 300, 300], cached
         m = metrics(s)
         assert m["exaone_prefix_reused_tokens_total"] >= 900
-        assert m["exaone_prefix_shared_tokens_total"] >= 300
-        # n choices of one request: the prompt is read once.
+        # n choices of one request (queued together, so never one after another finished): the
+        # prompt is read once and taken over by the others.
         before = m["exaone_prefix_shared_tokens_total"]
         assert ask(s, PROMPTS[1] + [7], n=3, eos=eos)[0] == \
             ask(s, PROMPTS[1] + [7], n=3, eos=eos)[0]
@@ -120,10 +120,14 @@ def test_long_prompt_is_read_between_the_tokens_of_others(hybrid):
                 first = time.monotonic()
         t.join()
         assert times[-1] > first, "the stream ended before the long prompt was read"
-        # About 300 steps, one token of the stream each; read in one pass, the prompt would let
-        # through none or one. Client-side timing on a loaded machine loses some, so the bar is
-        # a tenth.
+        # Every forward pass held the stream's token and at most 4 prompt tokens: the prompt was
+        # read in chunks between the stream's tokens, never in one long pass.
+        m = metrics(s)
+        assert m['exaone_batch_tokens_bucket{le="8"}'] == m["exaone_batch_tokens_count"], m
+        assert m["exaone_batch_tokens_sum"] >= 1200
+        # And the stream kept coming meanwhile (client-side timing; a loaded machine delays
+        # some, so the bar is low: read in one pass, none or one would arrive).
         during = sum(1 for x in times if submitted < x < first)
-        assert during >= 30, f"only {during} tokens streamed while the long prompt was read"
+        assert during >= 10, f"only {during} tokens streamed while the long prompt was read"
     finally:
         assert s.stop() == 0
