@@ -15,6 +15,7 @@
 #include "chat.h"
 #include "commands.h"
 #include "constrain/json_schema.h"
+#include "constrain/regex.h"
 #include "hub/hub.h"
 #include "runtime/engine.h"
 #include "runtime/session.h"
@@ -30,7 +31,7 @@ constexpr const char* kUsage =
     "       [--raw-ids 1,2,3] [-n N] [-c CTX] [-t THREADS] [--verbose-prompt] [--ignore-eos]\n"
     "       [--stop TEXT]... [--truncate] [--cache-type f32|f16] [--mmap | --no-mmap]\n"
     "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]\n"
-    "       [--json-schema FILE]";
+    "       [--json-schema FILE | --regex RE]";
 
 nlohmann::json ResultJson(const runtime::GenerationResult& r) {
   return {{"ids", r.tokens},
@@ -107,7 +108,7 @@ void LoadWeights(const runtime::Engine& e) {
 int RunCommand(int argc, char** argv) {
   std::set<std::string> options = SamplingOptionNames();
   for (const char* o : {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop",
-                        "--cache-type", "--json-schema"}) {
+                        "--cache-type", "--json-schema", "--regex"}) {
     options.insert(o);
   }
   Args args(argc, argv,
@@ -158,6 +159,16 @@ int RunCommand(int argc, char** argv) {
     } catch (const Error& e) {
       throw Error(ErrorCode::kInvalidArgument, *file + ": " + e.what());
     }
+    gen.constraint_vocab = std::make_shared<runtime::ConstraintVocab>(*engine->tokenizer);
+  }
+  if (auto re = args.Option("--regex")) {
+    // Output that matches the regular expression in full (docs/constrained.md).
+    if (gen.grammar) throw Error(ErrorCode::kInvalidArgument, "give --json-schema or --regex");
+    if (!engine->tokenizer) throw Error(ErrorCode::kInvalidArgument, "--regex needs a tokenizer");
+    if (args.Flag("--think")) {
+      throw Error(ErrorCode::kInvalidArgument, "--regex with --think is not supported yet");
+    }
+    gen.grammar = constrain::RegexGrammar(*re);
     gen.constraint_vocab = std::make_shared<runtime::ConstraintVocab>(*engine->tokenizer);
   }
   if (auto raw = args.Option("--raw-ids")) {

@@ -84,6 +84,30 @@ uint32_t Grammar::Optional(const Sequence& x, std::string name) {
   return r;
 }
 
+uint32_t Grammar::Repeat(const Sequence& x, int64_t min, int64_t max, const std::string& name) {
+  uint32_t tail;
+  if (max < 0) {
+    tail = Star(x, name + "*");
+  } else {
+    tail = NewRule(name + "-end");
+    AddAlternative(tail, {});
+    for (int64_t i = min; i < max; ++i) {
+      const uint32_t r = NewRule(name + "?");
+      Sequence seq = x;
+      seq.push_back(Element::Ref(tail));
+      AddAlternative(r, std::move(seq));
+      AddAlternative(r, {});
+      tail = r;
+    }
+  }
+  const uint32_t r = NewRule(name);
+  Sequence seq;
+  for (int64_t i = 0; i < min; ++i) seq.insert(seq.end(), x.begin(), x.end());
+  seq.push_back(Element::Ref(tail));
+  AddAlternative(r, std::move(seq));
+  return r;
+}
+
 namespace {
 
 int Utf8Length(uint32_t cp) {

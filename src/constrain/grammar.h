@@ -59,6 +59,8 @@ class Grammar {
   uint32_t Star(const Sequence& x, std::string name);
   uint32_t Plus(const Sequence& x, std::string name);
   uint32_t Optional(const Sequence& x, std::string name);
+  // Between min and max repetitions of x (max < 0: no limit), as a chain of optional rules.
+  uint32_t Repeat(const Sequence& x, int64_t min, int64_t max, const std::string& name);
   // Adds to `rule` one alternative per well-formed UTF-8 encoding shape of the code points in
   // [lo, hi] (surrogates left out).
   void AddUtf8Range(uint32_t rule, uint32_t lo, uint32_t hi);

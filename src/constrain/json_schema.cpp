@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "constrain/regex.h"
 
 namespace exaone::constrain {
 namespace {
@@ -52,8 +53,32 @@ const std::set<std::string>& Supported() {
                                           "minimum",
                                           "maximum",
                                           "exclusiveMinimum",
-                                          "exclusiveMaximum"};
+                                          "exclusiveMaximum",
+                                          "pattern",
+                                          "format"};
   return k;
+}
+
+// Formats as anchored patterns of values a validator accepts: dates with days that exist in
+// every year (February to the 28th), times with an offset, lowercase UUIDs, plain emails (at
+// most four domain labels).
+std::string FormatRegex(const std::string& format, const std::string& path) {
+  const std::string date =
+      "\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)"
+      "|02-(?:0[1-9]|1\\d|2[0-8]))";
+  const std::string time =
+      "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,6})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)";
+  if (format == "date") return "^" + date + "$";
+  if (format == "time") return "^" + time + "$";
+  if (format == "date-time") return "^" + date + "T" + time + "$";
+  if (format == "uuid") {
+    return "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+  }
+  if (format == "email") {
+    return "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,3}\\.[A-Za-z]{2,"
+           "24}$";
+  }
+  Fail(path, "format '" + format + "' is not supported (date, time, date-time, uuid, email are)");
 }
 
 std::string Digits(uint64_t v) {
@@ -101,29 +126,8 @@ class Builder {
     return r;
   }
 
-  // Between min and max repetitions of `x` (max < 0: no limit).
   uint32_t Repeat(const Sequence& x, int64_t min, int64_t max, const std::string& name) {
-    uint32_t tail;
-    if (max < 0) {
-      tail = g_.Star(x, name + "*");
-    } else {
-      tail = g_.NewRule(name + "-end");
-      g_.AddAlternative(tail, {});
-      for (int64_t i = min; i < max; ++i) {
-        const uint32_t r = g_.NewRule(name + "?");
-        Sequence seq = x;
-        seq.push_back(Element::Ref(tail));
-        g_.AddAlternative(r, std::move(seq));
-        g_.AddAlternative(r, {});
-        tail = r;
-      }
-    }
-    const uint32_t r = g_.NewRule(name);
-    Sequence seq;
-    for (int64_t i = 0; i < min; ++i) seq.insert(seq.end(), x.begin(), x.end());
-    seq.push_back(Element::Ref(tail));
-    g_.AddAlternative(r, std::move(seq));
-    return r;
+    return g_.Repeat(x, min, max, name);
   }
 
   uint32_t String(int64_t min = 0, int64_t max = -1) {
@@ -733,6 +737,30 @@ uint32_t Builder::Typed(const Json& s, const std::string& type, const std::strin
     };
     const int64_t min = len("minLength", 0), max = len("maxLength", -1);
     if (max >= 0 && min > max) Fail(path, "minLength is more than maxLength");
+    const bool lengths = s.contains("minLength") || s.contains("maxLength");
+    for (const char* key : {"pattern", "format"}) {
+      if (!s.contains(key)) continue;
+      if (!s[key].is_string()) Fail(path + "." + key, "must be a string");
+      if (lengths)
+        Fail(path, std::string(key) + " together with minLength / maxLength is not supported");
+      if (s.contains("pattern") && s.contains("format")) {
+        Fail(path, "pattern together with format is not supported");
+      }
+      std::string re = s[key].get<std::string>();
+      bool search = std::string(key) == "pattern";
+      if (!search) {
+        re = FormatRegex(re, path + ".format");
+      }
+      uint32_t body;
+      try {
+        body = CompileRegex(g_, re, RegexText::kJsonString, search);
+      } catch (const Error& e) {
+        Fail(path + "." + key, e.what());
+      }
+      const uint32_t r = g_.NewRule(key);
+      g_.AddAlternative(r, {Element::Byte('"'), Element::Ref(body), Element::Byte('"')});
+      return r;
+    }
     return String(min, max);
   }
   if (type == "integer" || type == "number") {
@@ -870,7 +898,7 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
     };
     if (has({"properties", "required", "additionalProperties"})) types.push_back("object");
     if (has({"items", "prefixItems", "minItems", "maxItems"})) types.push_back("array");
-    if (has({"minLength", "maxLength"})) types.push_back("string");
+    if (has({"minLength", "maxLength", "pattern", "format"})) types.push_back("string");
     if (has({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})) {
       types.push_back("number");
     }

@@ -35,7 +35,27 @@ SCHEMAS = [
                                                              {"type": "integer"}],
                                              "items": False, "minItems": 2}},
      "required": ["kind", "xy"], "additionalProperties": False},
+    {"type": "object",
+     "properties": {"when": {"type": "string", "format": "date-time"},
+                    "id": {"type": "string", "format": "uuid"},
+                    "code": {"type": "string", "pattern": "^[A-Z]{2}-\\d{3}$"},
+                    "mail": {"type": "string", "format": "email"},
+                    "day": {"type": "string", "format": "date"}},
+     "required": ["when", "id", "code", "mail", "day"], "additionalProperties": False},
 ]
+
+
+def test_regex_outputs_match(model):
+    import re
+    pattern = r"(yes|no|maybe): [0-9]{1,3}(\.[0-9]{2})? [가-힣]{2,4}"
+    for seed in range(4):
+        r = subprocess.run([exaone_bin(), "run", str(model), "--raw-ids", "5,6,7", "--regex",
+                            pattern, "-n", "200", "--temp", "1", "--seed", str(seed), "--json"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout.strip().split("\n")[-1])
+        assert out["finish_reason"] == "stop"
+        assert re.fullmatch(pattern, out["text"]), out["text"]
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +81,15 @@ def test_outputs_validate(model, tmp_path, index):
         r = generate(model, f, seed)
         assert r["finish_reason"] == "stop", f"seed {seed} ran out of tokens: {r['text']!r}"
         value = json.loads(r["text"])
-        jsonschema.validate(value, schema)
+        jsonschema.validate(value, schema, format_checker=jsonschema.FormatChecker())
 
 
 def test_unsupported_keyword_is_named(model, tmp_path):
     f = tmp_path / "schema.json"
     f.write_text(json.dumps({"type": "object",
-                             "properties": {"a": {"type": "string", "format": "hostname"}}}))
+                             "properties": {"a": {"type": "string", "minItems": 1,
+                                                  "patternProperties": {}}}}))
     r = subprocess.run([exaone_bin(), "run", str(model), "--raw-ids", "5", "--json-schema",
                         str(f), "-n", "5"], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
-    assert "'format'" in r.stderr and "$.properties.a" in r.stderr, r.stderr
+    assert "'patternProperties'" in r.stderr and "$.properties.a" in r.stderr, r.stderr

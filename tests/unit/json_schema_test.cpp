@@ -5,6 +5,7 @@
 // (The corpus of schemas validated with the jsonschema package lives in the integration tests.)
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 
@@ -195,6 +196,46 @@ TEST(JsonSchemaGrammar, ExtraMembersNeverReuseAListedName) {
   // Extra names stop at 64 bytes.
   EXPECT_TRUE(Accepts(m, "{\"" + std::string(64, 'z') + "\": null}"));
   EXPECT_FALSE(Accepts(m, "{\"" + std::string(65, 'z') + "\": null}"));
+}
+
+TEST(JsonSchemaGrammar, PatternsSearchAndFormatsAnchor) {
+  GrammarMatcher p(
+      JsonSchemaGrammar(SchemaJson::parse(R"({"type": "string", "pattern": "a[0-9]"})")));
+  EXPECT_TRUE(Accepts(p, R"("xa1y")"));
+  EXPECT_TRUE(Accepts(p, R"("a9")"));
+  EXPECT_FALSE(Accepts(p, R"("xay")"));
+  GrammarMatcher q(JsonSchemaGrammar(SchemaJson{{"pattern", "^\"q\"$"}}));
+  EXPECT_TRUE(Accepts(q, R"("\"q\"")"));
+  EXPECT_FALSE(Accepts(q, R"(""q"")"));
+  auto format = [](const char* f) {
+    return std::make_unique<GrammarMatcher>(
+        JsonSchemaGrammar(SchemaJson{{"type", "string"}, {"format", f}}));
+  };
+  auto date = format("date");
+  for (const char* ok : {R"("2024-02-28")", R"("0001-12-31")", R"("1999-04-30")"}) {
+    EXPECT_TRUE(Accepts(*date, ok)) << ok;
+  }
+  for (const char* bad :
+       {R"("2024-02-30")", R"("2024-13-01")", R"("2024-04-31")", R"("24-01-01")"}) {
+    EXPECT_FALSE(Accepts(*date, bad)) << bad;
+  }
+  auto dt = format("date-time");
+  EXPECT_TRUE(Accepts(*dt, R"("2024-01-31T23:59:59.123+09:00")"));
+  EXPECT_TRUE(Accepts(*dt, R"("2024-01-31T00:00:00Z")"));
+  EXPECT_FALSE(Accepts(*dt, R"("2024-01-31T24:00:00Z")"));
+  EXPECT_FALSE(Accepts(*dt, R"("2024-01-31 00:00:00Z")"));
+  auto uuid = format("uuid");
+  EXPECT_TRUE(Accepts(*uuid, R"("123e4567-e89b-12d3-a456-426614174000")"));
+  EXPECT_FALSE(Accepts(*uuid, R"("123e4567e89b-12d3-a456-426614174000")"));
+  auto mail = format("email");
+  EXPECT_TRUE(Accepts(*mail, R"("kim.minji+ai@lgresearch.ai")"));
+  EXPECT_FALSE(Accepts(*mail, R"("kim@localhost")"));
+  EXPECT_THROW((void)JsonSchemaGrammar(SchemaJson{{"type", "string"}, {"format", "hostname"}}),
+               Error);
+  EXPECT_THROW((void)JsonSchemaGrammar(
+                   SchemaJson::parse(R"({"type": "string", "pattern": "a", "maxLength": 3})")),
+               Error);
+  EXPECT_THROW((void)JsonSchemaGrammar(SchemaJson::parse(R"x({"pattern": "(?=a)"})x")), Error);
 }
 
 TEST(JsonSchemaGrammar, UnsupportedKeywordsNameThemselvesAndTheirPath) {
