@@ -18,7 +18,7 @@ scripts/build.sh fuzz
 
 out=build/fuzz
 corpus="$out/corpus"
-targets=(gguf safetensors tokenizer template request)
+targets=(gguf safetensors tokenizer template request constrain)
 for t in "${targets[@]}"; do
   rm -rf "${corpus:?}/$t"
   mkdir -p "$corpus/$t"
@@ -86,6 +86,17 @@ with open("tests/fixtures/bad_requests.jsonl") as f:
         with open(f"{sys.argv[1]}/bad{i:03d}", "wb") as out:
             out.write(data)
 PY
+
+# Constraint seeds: regular expressions (mode byte 0) and JSON schemas (1).
+for re in 'a|bc' '(ab)*c?' '^[A-Z]{2}-\d{3}$' '[^\]a-c]+\u00e9{1,3}' '(?:x|y){2,}\.' ; do
+  printf '\x00%s' "$re" >"$corpus/constrain/re_$(printf '%s' "$re" | md5sum | cut -c1-8)"
+done
+printf '\x01{"type": "object", "properties": {"a": {"type": "integer", "minimum": -5, "maximum": 99}, "b": {"type": "string", "maxLength": 3, "pattern": "x"}}, "required": ["a"], "additionalProperties": {"type": "null"}}' \
+  >"$corpus/constrain/schema_object"
+printf '\x01{"$defs": {"n": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"$ref": "#/$defs/n"}, "maxItems": 2}]}}, "$ref": "#/$defs/n"}' \
+  >"$corpus/constrain/schema_ref"
+printf '\x01{"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number", "minimum": 0, "maximum": 1}], "allOf": [{}]}' \
+  >"$corpus/constrain/schema_combinators"
 
 status=0
 summary=()

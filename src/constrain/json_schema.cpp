@@ -20,6 +20,7 @@ constexpr int kMaxIndent = 20;
 constexpr int64_t kMaxRepeat = 4096;  // bound on minItems / maxItems / string lengths
 constexpr int kMaxDigits = 19;        // integer parts, fractions (a model cannot run on forever)
 constexpr int kMaxExtraName = 64;     // bytes of an extra member's name
+constexpr int kMaxDepth = 128;        // nested schemas
 
 [[noreturn]] void Fail(const std::string& path, const std::string& msg) {
   throw Error(ErrorCode::kInvalidArgument, "JSON schema at " + path + ": " + msg);
@@ -366,6 +367,7 @@ class Builder {
   std::string path_ = "$";
   std::optional<uint32_t> ws_, char_, any_string_, digits_, number_, integer_, any_;
   std::map<std::string, uint32_t> refs_;
+  int depth_ = 0;
 };
 
 std::optional<int64_t> IntBound(const Json& s, const char* key, const std::string& path,
@@ -630,7 +632,8 @@ uint32_t Builder::Object(const Json& s, const std::string& path) {
       g_.AddAlternative(first[i], extra_value ? Sequence{Element::Ref(*extras_first)} : Sequence{});
       continue;
     }
-    const auto& [name, schema] = props[i];
+    const std::string& name = props[i].first;
+    const Json* schema = props[i].second;
     const uint32_t value = schema ? Schema(*schema, path + ".properties." + name) : AnyValue();
     const Sequence member = [&] {
       Sequence m = Grammar::Literal(Json(name).dump());
@@ -801,6 +804,12 @@ uint32_t Builder::Typed(const Json& s, const std::string& type, const std::strin
 }
 
 uint32_t Builder::Schema(const Json& s, const std::string& path) {
+  struct Depth {
+    int& d;
+    explicit Depth(int& v) : d(v) { ++d; }
+    ~Depth() { --d; }
+  } depth(depth_);
+  if (depth_ > kMaxDepth) Fail(path, "schemas nested deeper than " + std::to_string(kMaxDepth));
   if (s.is_boolean()) {
     if (!s.get<bool>()) Fail(path, "false: no value can match");
     return AnyValue();

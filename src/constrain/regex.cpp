@@ -16,6 +16,7 @@ using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;  // code point ranges
 
 constexpr uint32_t kMaxCp = 0x10FFFF;
 constexpr int64_t kMaxCount = 1000;
+constexpr int kMaxDepth = 256;  // nested groups
 
 // One code point of well-formed UTF-8 at the start of `s` (0 bytes taken when ill-formed).
 uint32_t DecodeOne(std::string_view s, size_t& len) {
@@ -361,6 +362,7 @@ class Parser {
     const char c = Peek();
     switch (c) {
       case '(': {
+        if (++depth_ > kMaxDepth) Fail("groups nested deeper than " + std::to_string(kMaxDepth));
         ++pos_;
         if (More() && Peek() == '?') {
           if (pos_ + 1 < p_.size() && p_[pos_ + 1] == ':') {
@@ -372,6 +374,7 @@ class Parser {
         const uint32_t r = Alternation();
         if (!More() || Peek() != ')') Fail("')' expected");
         ++pos_;
+        --depth_;
         return r;
       }
       case '[':
@@ -402,6 +405,7 @@ class Parser {
   std::string_view p_;
   RegexText text_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
