@@ -62,11 +62,11 @@ Scheduler::~Scheduler() {
   Stop(std::chrono::milliseconds(0));
 }
 
-bool Scheduler::Submit(const std::shared_ptr<GenJob>& job) {
+bool Scheduler::Submit(const std::vector<std::shared_ptr<GenJob>>& jobs) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || queue_.size() >= max_queue_) return false;
-    queue_.push_back(job);
+    if (stopping_ || queue_.size() + jobs.size() > max_queue_) return false;
+    queue_.insert(queue_.end(), jobs.begin(), jobs.end());
   }
   cv_.notify_all();
   return true;

@@ -74,8 +74,9 @@ class Scheduler {
   Scheduler(runtime::Engine& engine, int n_ctx, size_t max_queue, int slots, int prefill_chunk);
   ~Scheduler();
 
-  // Queues a job; false when the queue is full (or the scheduler is stopping).
-  bool Submit(const std::shared_ptr<GenJob>& job);
+  // Queues jobs, all or none; false when the queue has no room for them all (or the scheduler
+  // is stopping).
+  bool Submit(const std::vector<std::shared_ptr<GenJob>>& jobs);
   // Stops taking jobs, cancels the queued ones, lets the running one finish (or cancels it
   // after `grace`), and joins the worker.
   void Stop(std::chrono::milliseconds grace);

@@ -427,12 +427,14 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
   auto cancel_all = [&] {
     for (Choice& c : choices) c.job->cancel = true;
   };
-  for (Choice& c : choices) {
-    if (!scheduler_->Submit(c.job)) {
-      cancel_all();
-      throw ApiError(429, "the server is busy (the request queue is full); retry later", "",
-                     "rate_limit_error");
-    }
+  // All choices at once, so they meet in the scheduler together (one reads the prompt, the
+  // others take it over).
+  std::vector<std::shared_ptr<GenJob>> jobs;
+  for (Choice& c : choices) jobs.push_back(c.job);
+  if (!scheduler_->Submit(jobs)) {
+    cancel_all();
+    throw ApiError(429, "the server is busy (the request queue is full); retry later", "",
+                   "rate_limit_error");
   }
   const std::string model = o_.api.model_id;
   const tokenizer::Tokenizer& tok = *engine_->tokenizer;

@@ -65,22 +65,21 @@ def test_shared_prefixes_are_read_once_with_the_same_output(hybrid):
         assert solo.stop() == 0
     s = Server(folder, "-c", "512", "-t", "2", "--parallel", "4", "--model-id", "m")
     try:
+        # n choices of one request on empty caches: the first reads the prompt while the other
+        # two wait (they are queued together), then both take over its first 302 tokens (the
+        # last prompt token is always run).
+        assert ask(s, PROMPTS[0], n=3, eos=eos)[0] == want_n
+        m = metrics(s)
+        assert m["exaone_prefix_shared_tokens_total"] >= 2 * 302, m
         with ThreadPoolExecutor(4) as ex:
             got = list(ex.map(lambda p: ask(s, p, eos=eos), PROMPTS))
         assert [g[0] for g in got] == want
-        # The first to arrive reads the 300-token prefix; the other three take it over from its
-        # cache (or, arriving after it ended, from the cache its slot keeps).
-        cached = sorted(g[1].prompt_tokens_details.cached_tokens for g in got)
-        assert cached[1:] == [300, 300, 300], cached
-        m = metrics(s)
-        assert m["exaone_prefix_reused_tokens_total"] >= 900
-        # n choices of one request (queued together, so never one after another finished): the
-        # prompt is read once and taken over by the others.
-        before = m["exaone_prefix_shared_tokens_total"]
-        assert ask(s, PROMPTS[1] + [7], n=3, eos=eos)[0] == \
-            ask(s, PROMPTS[1] + [7], n=3, eos=eos)[0]
-        assert metrics(s)["exaone_prefix_shared_tokens_total"] - before >= 2 * 303
-        assert ask(s, PROMPTS[0], n=3, eos=eos)[0] == want_n
+        # Each finds at least the 300-token prefix in a cache: a running sequence's or an idle
+        # slot's (the first prompt all 302 of its tokens, from the n-choice request).
+        cached = [g[1].prompt_tokens_details.cached_tokens for g in got]
+        assert all(c >= 300 for c in cached), cached
+        assert metrics(s)["exaone_prefix_reused_tokens_total"] - \
+            m["exaone_prefix_reused_tokens_total"] >= 1200
         # Every block is back once nothing runs but the idle slots' caches (at most 4 x 512
         # positions of 4 layers in 64-position blocks).
         assert metrics(s)["exaone_kv_cache_blocks"] <= 4 * 4 * 8
