@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "constrain/json_rules.h"
 #include "constrain/regex.h"
 
 namespace exaone::constrain {
@@ -16,14 +17,22 @@ namespace {
 
 using Json = SchemaJson;
 
-constexpr int kMaxIndent = 20;
 constexpr int64_t kMaxRepeat = 4096;  // bound on minItems / maxItems / string lengths
-constexpr int kMaxDigits = 19;        // integer parts, fractions (a model cannot run on forever)
 constexpr int kMaxExtraName = 64;     // bytes of an extra member's name
 constexpr int kMaxDepth = 128;        // nested schemas
 
 [[noreturn]] void Fail(const std::string& path, const std::string& msg) {
   throw Error(ErrorCode::kInvalidArgument, "JSON schema at " + path + ": " + msg);
+}
+
+// A count keyword (minItems, maxLength...): 0 .. kMaxRepeat, or `fallback` when absent.
+int64_t Count(const Json& s, const char* key, int64_t fallback, const std::string& path) {
+  if (!s.contains(key)) return fallback;
+  const Json& v = s[key];
+  if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxRepeat) {
+    Fail(path + "." + key, "must be an integer from 0 to " + std::to_string(kMaxRepeat));
+  }
+  return v.get<int64_t>();
 }
 
 // Keywords that only describe (ignored by generation and by validation alike).
@@ -82,278 +91,13 @@ std::string FormatRegex(const std::string& format, const std::string& path) {
   Fail(path, "format '" + format + "' is not supported (date, time, date-time, uuid, email are)");
 }
 
-std::string Digits(uint64_t v) {
-  return std::to_string(v);
-}
-
 class Builder {
  public:
-  Builder(Grammar& g, const Json* root) : g_(g), root_(root) {}
-
-  uint32_t Ws() {
-    if (ws_) return *ws_;
-    // indent_k: up to kMaxIndent - k more spaces.
-    uint32_t next = g_.NewRule("indent" + std::to_string(kMaxIndent));
-    g_.AddAlternative(next, {});
-    for (int k = kMaxIndent - 1; k >= 0; --k) {
-      const uint32_t r = g_.NewRule("indent" + std::to_string(k));
-      g_.AddAlternative(r, {});
-      g_.AddAlternative(r, {Element::Byte(' '), Element::Ref(next)});
-      next = r;
-    }
-    const uint32_t ws = g_.NewRule("ws");
-    g_.AddAlternative(ws, {});
-    g_.AddAlternative(ws, Grammar::Literal(" "));
-    g_.AddAlternative(ws, {Element::Byte('\n'), Element::Ref(next)});
-    ws_ = ws;
-    return ws;
-  }
-
-  uint32_t StringChar() {
-    if (char_) return *char_;
-    const uint32_t r = g_.NewRule("char");
-    g_.AddUtf8Range(r, 0x20, 0x21);
-    g_.AddUtf8Range(r, 0x23, 0x5B);
-    g_.AddUtf8Range(r, 0x5D, 0x10FFFF);
-    ByteSet esc;
-    for (char c : std::string("\"\\/bfnrt")) esc.Add(static_cast<uint8_t>(c));
-    g_.AddAlternative(r, {Element::Byte('\\'), Element::Bytes(esc)});
-    ByteSet hex = ByteSet::Range('0', '9');
-    hex.AddRange('a', 'f');
-    hex.AddRange('A', 'F');
-    g_.AddAlternative(r, {Element::Byte('\\'), Element::Byte('u'), Element::Bytes(hex),
-                          Element::Bytes(hex), Element::Bytes(hex), Element::Bytes(hex)});
-    char_ = r;
-    return r;
-  }
-
-  uint32_t Repeat(const Sequence& x, int64_t min, int64_t max, const std::string& name) {
-    return g_.Repeat(x, min, max, name);
-  }
-
-  uint32_t String(int64_t min = 0, int64_t max = -1) {
-    if (min == 0 && max < 0 && any_string_) return *any_string_;
-    const uint32_t body = Repeat({Element::Ref(StringChar())}, min, max, "chars");
-    const uint32_t r = g_.NewRule("string");
-    g_.AddAlternative(r, {Element::Byte('"'), Element::Ref(body), Element::Byte('"')});
-    if (min == 0 && max < 0) any_string_ = r;
-    return r;
-  }
-
-  uint32_t DigitsStar() {
-    if (digits_) return *digits_;
-    digits_ = g_.Star({Element::Bytes(ByteSet::Range('0', '9'))}, "digits");
-    return *digits_;
-  }
-
-  // An optional fraction ("." and 1 to 19 digits), any digits or zeros only.
-  uint32_t Fraction(bool zeros_only) {
-    const uint8_t hi = zeros_only ? '0' : '9';
-    const uint32_t more =
-        Repeat({Element::Bytes(ByteSet::Range('0', hi))}, 0, kMaxDigits - 1, "frac-digits");
-    const uint32_t r = g_.NewRule(zeros_only ? "zero-fraction" : "fraction");
-    g_.AddAlternative(r, {});
-    g_.AddAlternative(
-        r, {Element::Byte('.'), Element::Bytes(ByteSet::Range('0', hi)), Element::Ref(more)});
-    return r;
-  }
-
-  uint32_t Number() {
-    if (number_) return *number_;
-    const uint32_t exp = g_.NewRule("exponent");
-    g_.AddAlternative(exp, {});
-    ByteSet e = ByteSet::Of('e');
-    e.Add('E');
-    ByteSet sign = ByteSet::Of('+');
-    sign.Add('-');
-    const uint32_t sign_opt = g_.Optional({Element::Bytes(sign)}, "sign");
-    // At most two exponent digits: every number stays a finite double for the reader.
-    const uint32_t second = g_.Optional({Element::Bytes(ByteSet::Range('0', '9'))}, "digit");
-    g_.AddAlternative(exp, {Element::Bytes(e), Element::Ref(sign_opt),
-                            Element::Bytes(ByteSet::Range('0', '9')), Element::Ref(second)});
-    const uint32_t r = g_.NewRule("number");
-    g_.AddAlternative(r, {Element::Ref(Integer(std::nullopt, std::nullopt)),
-                          Element::Ref(Fraction(false)), Element::Ref(exp)});
-    number_ = r;
-    return r;
-  }
-
-  // Decimal digit strings of A's length from A to B (A <= B, same length), as sequences: at the
-  // first digit where they differ, A's digit with the rest from A's up, the digits between with
-  // any rest, B's digit with the rest up to B's (merged into the middle when A's rest is all 0s
-  // or B's all 9s, so the count of sequences grows with the square of the length, not 2^length).
-  void SameLength(const std::string& a, const std::string& b, Sequence prefix,
-                  std::vector<Sequence>& out) {
-    if (a.empty()) {
-      out.push_back(std::move(prefix));
-      return;
-    }
-    const size_t rest = a.size() - 1;
-    if (a[0] == b[0]) {
-      prefix.push_back(Element::Byte(static_cast<uint8_t>(a[0])));
-      SameLength(a.substr(1), b.substr(1), std::move(prefix), out);
-      return;
-    }
-    const bool a_zeros = a.find_first_not_of('0', 1) == std::string::npos;
-    const bool b_nines = b.find_first_not_of('9', 1) == std::string::npos;
-    char mid_lo = static_cast<char>(a[0] + 1), mid_hi = static_cast<char>(b[0] - 1);
-    if (a_zeros) {
-      mid_lo = a[0];
-    } else {
-      Sequence lo = prefix;
-      lo.push_back(Element::Byte(static_cast<uint8_t>(a[0])));
-      SameLength(a.substr(1), std::string(rest, '9'), std::move(lo), out);
-    }
-    if (b_nines) mid_hi = b[0];
-    if (mid_lo <= mid_hi) {
-      Sequence mid = prefix;
-      mid.push_back(Element::Bytes(
-          ByteSet::Range(static_cast<uint8_t>(mid_lo), static_cast<uint8_t>(mid_hi))));
-      for (size_t i = 0; i < rest; ++i) mid.push_back(Element::Bytes(ByteSet::Range('0', '9')));
-      out.push_back(std::move(mid));
-    }
-    if (!b_nines) {
-      Sequence hi = prefix;
-      hi.push_back(Element::Byte(static_cast<uint8_t>(b[0])));
-      SameLength(std::string(rest, '0'), b.substr(1), std::move(hi), out);
-    }
-  }
-
-  // Alternatives for the non-negative integers lo .. hi (hi unset: up to 19 digits), no leading
-  // zeros.
-  void AddUintRange(uint32_t rule, uint64_t lo, std::optional<uint64_t> hi) {
-    std::vector<Sequence> seqs;
-    uint64_t start = lo;
-    for (int len = 1; len <= 19; ++len) {
-      const uint64_t first = len == 1 ? 0 : Pow10(len - 1);
-      const uint64_t last = Pow10(len) - 1;
-      if (hi && start > *hi) break;
-      if (start > last) continue;
-      const uint64_t a = std::max(start, first);
-      const uint64_t b = hi ? std::min(*hi, last) : last;
-      if (a <= b) {
-        SameLength(Digits(a), Digits(b), {}, seqs);
-      }
-      start = last + 1;
-      if (!hi && len == 19) break;
-    }
-    for (Sequence& s : seqs) g_.AddAlternative(rule, std::move(s));
-  }
-
-  static uint64_t Pow10(int n) {
-    uint64_t p = 1;
-    for (int i = 0; i < n; ++i) p *= 10;
-    return p;
-  }
-
-  // Integers in [lo, hi] (either side may be open); "-0" too when 0 is in range and
-  // `negative_zero` (not for the integer part of a bounded number, where "-0.5" would follow).
-  uint32_t Integer(std::optional<int64_t> lo, std::optional<int64_t> hi,
-                   bool negative_zero = true) {
-    const bool any = !lo && !hi && negative_zero;
-    if (any && integer_) return *integer_;
-    const uint32_t r = g_.NewRule("integer");
-    if (!hi || *hi >= 0) {
-      const uint64_t from = lo && *lo > 0 ? static_cast<uint64_t>(*lo) : 0;
-      AddUintRange(r, from,
-                   hi ? std::optional<uint64_t>(static_cast<uint64_t>(*hi)) : std::nullopt);
-    }
-    if (!lo || *lo < 0) {
-      // Magnitudes of the negatives: from max(1, -hi) to -lo.
-      const uint64_t from = hi && *hi < 0 ? Magnitude(*hi) : 1;
-      const std::optional<uint64_t> to =
-          lo ? std::optional<uint64_t>(Magnitude(*lo)) : std::nullopt;
-      if (!to || from <= *to) {
-        const uint32_t mag = g_.NewRule("magnitude");
-        AddUintRange(mag, from, to);
-        g_.AddAlternative(r, {Element::Byte('-'), Element::Ref(mag)});
-      }
-    }
-    if (negative_zero && (!lo || *lo <= 0) && (!hi || *hi >= 0)) {
-      g_.AddAlternative(r, Grammar::Literal("-0"));
-    }
-    if (g_.alternatives(r).empty()) return Fail0("the integer range is empty");
-    if (any) integer_ = r;
-    return r;
-  }
-
-  static uint64_t Magnitude(int64_t v) {
-    return v < 0 ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v);
-  }
-
-  // Numbers in [lo, hi] with integer bounds (no exponent).
-  uint32_t BoundedNumber(std::optional<int64_t> lo, std::optional<int64_t> hi) {
-    const uint32_t r = g_.NewRule("bounded-number");
-    const uint32_t any_frac = Fraction(false);
-    const uint32_t zero_frac = Fraction(true);
-    // x >= 0: integer part I with any fraction while I < hi; I == hi with zeros only.
-    if (!hi || *hi >= 0) {
-      const int64_t from = lo && *lo > 0 ? *lo : 0;
-      if (!hi || *hi > from) {
-        const uint32_t i =
-            Integer(from, hi ? std::optional<int64_t>(*hi - 1) : std::nullopt, false);
-        g_.AddAlternative(r, {Element::Ref(i), Element::Ref(any_frac)});
-      }
-      if (hi && *hi >= from) {
-        const uint32_t i = Integer(*hi, *hi, false);
-        g_.AddAlternative(r, {Element::Ref(i), Element::Ref(zero_frac)});
-      }
-    }
-    // x < 0, written -I.F with I.F in (0, -lo]: I in [max(-hi, 0), -lo - 1] with any
-    // fraction, I == -lo with zeros only.
-    if (!lo || *lo < 0) {
-      const int64_t from = hi && *hi < 0 ? -*hi : 0;
-      if (!lo || -*lo > from) {
-        const uint32_t i =
-            Integer(from, lo ? std::optional<int64_t>(-*lo - 1) : std::nullopt, false);
-        g_.AddAlternative(r, {Element::Byte('-'), Element::Ref(i), Element::Ref(any_frac)});
-      }
-      if (lo && -*lo >= from && *lo < 0) {
-        const uint32_t i = Integer(-*lo, -*lo, false);
-        g_.AddAlternative(r, {Element::Byte('-'), Element::Ref(i), Element::Ref(zero_frac)});
-      }
-    }
-    if (g_.alternatives(r).empty()) return Fail0("the number range is empty");
-    return r;
-  }
-
-  uint32_t Literal(const Json& v) {
-    const uint32_t r = g_.NewRule("literal");
-    g_.AddAlternative(r, Grammar::Literal(v.dump()));
-    return r;
-  }
-
-  uint32_t AnyValue() {
-    if (any_) return *any_;
-    const uint32_t v = g_.NewRule("value");
-    any_ = v;
-    const uint32_t ws = Ws();
-    // object
-    const uint32_t member = g_.NewRule("member");
-    g_.AddAlternative(member, {Element::Ref(String()), Element::Ref(ws), Element::Byte(':'),
-                               Element::Ref(ws), Element::Ref(v)});
-    const uint32_t members = g_.Star(
-        {Element::Ref(ws), Element::Byte(','), Element::Ref(ws), Element::Ref(member)}, "members");
-    const uint32_t obj = g_.NewRule("object");
-    g_.AddAlternative(obj, {Element::Byte('{'), Element::Ref(ws), Element::Byte('}')});
-    g_.AddAlternative(obj, {Element::Byte('{'), Element::Ref(ws), Element::Ref(member),
-                            Element::Ref(members), Element::Ref(ws), Element::Byte('}')});
-    // array
-    const uint32_t elems = g_.Star(
-        {Element::Ref(ws), Element::Byte(','), Element::Ref(ws), Element::Ref(v)}, "elements");
-    const uint32_t arr = g_.NewRule("array");
-    g_.AddAlternative(arr, {Element::Byte('['), Element::Ref(ws), Element::Byte(']')});
-    g_.AddAlternative(arr, {Element::Byte('['), Element::Ref(ws), Element::Ref(v),
-                            Element::Ref(elems), Element::Ref(ws), Element::Byte(']')});
-    for (uint32_t alt : {obj, arr, String(), Number()}) g_.AddAlternative(v, {Element::Ref(alt)});
-    for (const char* lit : {"true", "false", "null"}) g_.AddAlternative(v, Grammar::Literal(lit));
-    return v;
-  }
+  Builder(Grammar& g, const Json* root) : g_(g), rules_(g), root_(root) {}
 
   uint32_t Schema(const Json& s, const std::string& path);
 
  private:
-  [[noreturn]] uint32_t Fail0(const std::string& msg) { Fail(path_, msg); }
   uint32_t Typed(const Json& s, const std::string& type, const std::string& path);
   uint32_t Object(const Json& s, const std::string& path);
   uint32_t Array(const Json& s, const std::string& path);
@@ -363,9 +107,8 @@ class Builder {
   void CheckOneOf(const Json& branches, const std::string& path);
 
   Grammar& g_;
+  JsonRules rules_;
   const Json* root_;
-  std::string path_ = "$";
-  std::optional<uint32_t> ws_, char_, any_string_, digits_, number_, integer_, any_;
   std::map<std::string, uint32_t> refs_;
   int depth_ = 0;
 };
@@ -524,7 +267,7 @@ uint32_t Builder::ExtraKey(const std::vector<std::string>& listed) {
   auto rest_from = [&](size_t depth) {
     // Bytes left after the one that leaves the trie at `depth`.
     const int64_t left = kMaxExtraName - static_cast<int64_t>(depth) - 1;
-    return Repeat({Element::Bytes(name_chars)}, 0, std::max<int64_t>(left, 0), "key-rest");
+    return g_.Repeat({Element::Bytes(name_chars)}, 0, std::max<int64_t>(left, 0), "key-rest");
   };
   struct TrieNode {
     std::map<uint8_t, int> next;
@@ -571,7 +314,7 @@ uint32_t Builder::ExtraKey(const std::vector<std::string>& listed) {
 }
 
 uint32_t Builder::Object(const Json& s, const std::string& path) {
-  const uint32_t ws = Ws();
+  const uint32_t ws = rules_.Ws();
   std::vector<std::pair<std::string, const Json*>> props;
   if (s.contains("properties")) {
     if (!s["properties"].is_object()) Fail(path + ".properties", "must be an object");
@@ -597,7 +340,7 @@ uint32_t Builder::Object(const Json& s, const std::string& path) {
   if (s.contains("additionalProperties")) {
     const Json& ap = s["additionalProperties"];
     if (ap.is_boolean()) {
-      if (ap.get<bool>()) extra_value = AnyValue();
+      if (ap.get<bool>()) extra_value = rules_.AnyValue();
     } else {
       extra_value = Schema(ap, path + ".additionalProperties");
     }
@@ -634,7 +377,8 @@ uint32_t Builder::Object(const Json& s, const std::string& path) {
     }
     const std::string& name = props[i].first;
     const Json* schema = props[i].second;
-    const uint32_t value = schema ? Schema(*schema, path + ".properties." + name) : AnyValue();
+    const uint32_t value =
+        schema ? Schema(*schema, path + ".properties." + name) : rules_.AnyValue();
     const Sequence member = [&] {
       Sequence m = Grammar::Literal(Json(name).dump());
       m.insert(m.end(),
@@ -660,7 +404,7 @@ uint32_t Builder::Object(const Json& s, const std::string& path) {
 }
 
 uint32_t Builder::Array(const Json& s, const std::string& path) {
-  const uint32_t ws = Ws();
+  const uint32_t ws = rules_.Ws();
   std::vector<uint32_t> prefix;
   if (s.contains("prefixItems")) {
     const Json& p = s["prefixItems"];
@@ -673,23 +417,15 @@ uint32_t Builder::Array(const Json& s, const std::string& path) {
   if (s.contains("items")) {
     const Json& it = s["items"];
     if (it.is_boolean()) {
-      if (it.get<bool>()) rest = AnyValue();
+      if (it.get<bool>()) rest = rules_.AnyValue();
     } else {
       rest = Schema(it, path + ".items");
     }
   } else {
-    rest = AnyValue();
+    rest = rules_.AnyValue();
   }
-  auto count = [&](const char* key, int64_t fallback) {
-    if (!s.contains(key)) return fallback;
-    const Json& v = s[key];
-    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxRepeat) {
-      Fail(path + "." + key, "must be an integer from 0 to " + std::to_string(kMaxRepeat));
-    }
-    return v.get<int64_t>();
-  };
-  const int64_t min = count("minItems", 0);
-  int64_t max = count("maxItems", -1);
+  const int64_t min = Count(s, "minItems", 0, path);
+  int64_t max = Count(s, "maxItems", -1, path);
   if (!rest)
     max = max < 0 ? static_cast<int64_t>(prefix.size())
                   : std::min<int64_t>(max, static_cast<int64_t>(prefix.size()));
@@ -730,15 +466,7 @@ uint32_t Builder::Typed(const Json& s, const std::string& type, const std::strin
   if (type == "object") return Object(s, path);
   if (type == "array") return Array(s, path);
   if (type == "string") {
-    auto len = [&](const char* key, int64_t fallback) {
-      if (!s.contains(key)) return fallback;
-      const Json& v = s[key];
-      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxRepeat) {
-        Fail(path + "." + key, "must be an integer from 0 to " + std::to_string(kMaxRepeat));
-      }
-      return v.get<int64_t>();
-    };
-    const int64_t min = len("minLength", 0), max = len("maxLength", -1);
+    const int64_t min = Count(s, "minLength", 0, path), max = Count(s, "maxLength", -1, path);
     if (max >= 0 && min > max) Fail(path, "minLength is more than maxLength");
     const bool lengths = s.contains("minLength") || s.contains("maxLength");
     for (const char* key : {"pattern", "format"}) {
@@ -764,7 +492,7 @@ uint32_t Builder::Typed(const Json& s, const std::string& type, const std::strin
       g_.AddAlternative(r, {Element::Byte('"'), Element::Ref(body), Element::Byte('"')});
       return r;
     }
-    return String(min, max);
+    return rules_.String(min, max);
   }
   if (type == "integer" || type == "number") {
     const bool integer = type == "integer";
@@ -785,9 +513,8 @@ uint32_t Builder::Typed(const Json& s, const std::string& type, const std::strin
       }
     }
     if (lo && hi && *lo > *hi) Fail(path, "minimum is more than maximum");
-    path_ = path;
-    if (integer) return Integer(lo, hi);
-    return lo || hi ? BoundedNumber(lo, hi) : Number();
+    if (integer) return rules_.Integer(lo, hi);
+    return lo || hi ? rules_.BoundedNumber(lo, hi) : rules_.Number();
   }
   if (type == "boolean") {
     const uint32_t r = g_.NewRule("boolean");
@@ -812,7 +539,7 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
   if (depth_ > kMaxDepth) Fail(path, "schemas nested deeper than " + std::to_string(kMaxDepth));
   if (s.is_boolean()) {
     if (!s.get<bool>()) Fail(path, "false: no value can match");
-    return AnyValue();
+    return rules_.AnyValue();
   }
   if (!s.is_object()) Fail(path, "a schema must be an object or a boolean");
   for (auto it = s.begin(); it != s.end(); ++it) {
@@ -871,7 +598,9 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
         Fail(path, "keywords beside const are not supported ('" + it.key() + "')");
       }
     }
-    return Literal(s["const"]);
+    const uint32_t r = g_.NewRule("const");
+    g_.AddAlternative(r, Grammar::Literal(s["const"].dump()));
+    return r;
   }
   if (s.contains("enum")) {
     const Json& values = s["enum"];
@@ -911,7 +640,7 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
     if (has({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})) {
       types.push_back("number");
     }
-    if (types.empty()) return AnyValue();
+    if (types.empty()) return rules_.AnyValue();
   }
   if (types.size() == 1) return Typed(s, types[0], path);
   const uint32_t r = g_.NewRule("types");
@@ -920,14 +649,6 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
 }
 
 }  // namespace
-
-std::shared_ptr<Grammar> AnyJsonGrammar() {
-  auto g = std::make_shared<Grammar>();
-  Builder b(*g, nullptr);
-  g->set_root(b.AnyValue());
-  g->Validate();
-  return g;
-}
 
 std::shared_ptr<Grammar> JsonSchemaGrammar(const SchemaJson& schema) {
   auto g = std::make_shared<Grammar>();

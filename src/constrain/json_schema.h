@@ -7,10 +7,8 @@
 // outside that list is an error naming it and its JSON path, never silently ignored.
 //
 // Output shape: members in the order the schema lists them (required ones always, the others
-// optionally), whitespace at most one space or one newline with up to 20 spaces of indentation
-// between tokens, integer parts and fractions of at most 19 digits and exponents of at most two
-// (every number a finite double; a model cannot run on in one), extra members (additionalProperties
-// true or a schema) named with 1 to 64 of [A-Za-z0-9_-] and never a listed name.
+// optionally), extra members (additionalProperties true or a schema) named with 1 to 64 of
+// [A-Za-z0-9_-] and never a listed name; whitespace, numbers and strings as json_rules.h says.
 #pragma once
 
 #include <memory>

@@ -315,6 +315,16 @@ class Parser {
     }
   }
 
+  // One member of a class: an escape (a set or one code point) or a code point.
+  Ranges ClassItem() {
+    if (Peek() == '\\') {
+      ++pos_;
+      return Escape(true);
+    }
+    const uint32_t cp = Cp();
+    return {{cp, cp}};
+  }
+
   uint32_t Class() {
     ++pos_;  // '['
     bool negate = false;
@@ -328,26 +338,12 @@ class Parser {
       if (!More()) Fail("unterminated '['");
       if (Peek() == ']' && !first) break;
       first = false;
-      Ranges item;
-      if (Peek() == '\\') {
-        ++pos_;
-        item = Escape(true);
-      } else {
-        const uint32_t cp = Cp();
-        item = {{cp, cp}};
-      }
+      Ranges item = ClassItem();
       // A range a-b between two single characters.
       if (item.size() == 1 && item[0].first == item[0].second && pos_ + 1 < p_.size() &&
           Peek() == '-' && p_[pos_ + 1] != ']') {
         ++pos_;
-        Ranges end;
-        if (Peek() == '\\') {
-          ++pos_;
-          end = Escape(true);
-        } else {
-          const uint32_t cp = Cp();
-          end = {{cp, cp}};
-        }
+        const Ranges end = ClassItem();
         if (end.size() != 1 || end[0].first != end[0].second) Fail("a range needs two characters");
         if (end[0].first < item[0].first) Fail("a range out of order");
         item = {{item[0].first, end[0].first}};

@@ -151,59 +151,50 @@ std::string Metrics::Text(const SchedulerStats& s) const {
     std::snprintf(buf, sizeof buf, fmt, args...);
     out += buf;
   };
-  out += "# HELP exaone_requests_total HTTP requests answered, by status code.\n";
-  out += "# TYPE exaone_requests_total counter\n";
+  // One metric's HELP and TYPE lines.
+  auto head = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " " + type + "\n";
+  };
+  auto u64 = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  head("exaone_requests_total", "counter", "HTTP requests answered, by status code.");
   for (const auto& [status, n] : by_status_) {
-    line("exaone_requests_total{status=\"%d\"} %llu\n", status, static_cast<unsigned long long>(n));
+    line("exaone_requests_total{status=\"%d\"} %llu\n", status, u64(n));
   }
-  out += "# HELP exaone_queue_length Generation requests waiting to run.\n";
-  out += "# TYPE exaone_queue_length gauge\n";
+  head("exaone_queue_length", "gauge", "Generation requests waiting to run.");
   line("exaone_queue_length %zu\n", s.queued);
-  out += "# HELP exaone_running_sequences Sequences being generated.\n";
-  out += "# TYPE exaone_running_sequences gauge\n";
+  head("exaone_running_sequences", "gauge", "Sequences being generated.");
   line("exaone_running_sequences %zu\n", s.running);
-  out += "# HELP exaone_prompt_tokens_total Prompt tokens of finished requests.\n";
-  out += "# TYPE exaone_prompt_tokens_total counter\n";
-  line("exaone_prompt_tokens_total %llu\n", static_cast<unsigned long long>(prompt_tokens_));
-  out += "# HELP exaone_generation_tokens_total Generated tokens of finished requests.\n";
-  out += "# TYPE exaone_generation_tokens_total counter\n";
-  line("exaone_generation_tokens_total %llu\n", static_cast<unsigned long long>(generated_tokens_));
-  out += "# HELP exaone_kv_cache_usage_ratio Share of the KV cache blocks in use.\n";
-  out += "# TYPE exaone_kv_cache_usage_ratio gauge\n";
+  head("exaone_prompt_tokens_total", "counter", "Prompt tokens of finished requests.");
+  line("exaone_prompt_tokens_total %llu\n", u64(prompt_tokens_));
+  head("exaone_generation_tokens_total", "counter", "Generated tokens of finished requests.");
+  line("exaone_generation_tokens_total %llu\n", u64(generated_tokens_));
+  head("exaone_kv_cache_usage_ratio", "gauge", "Share of the KV cache blocks in use.");
   line("exaone_kv_cache_usage_ratio %.6f\n",
        s.kv_blocks_total
            ? static_cast<double>(s.kv_blocks_used) / static_cast<double>(s.kv_blocks_total)
            : 0.0);
-  out += "# HELP exaone_kv_cache_blocks KV cache blocks held by sequences (shared ones once).\n";
-  out += "# TYPE exaone_kv_cache_blocks gauge\n";
+  head("exaone_kv_cache_blocks", "gauge", "KV cache blocks held by sequences (shared ones once).");
   line("exaone_kv_cache_blocks %zu\n", s.kv_blocks_used);
-  out +=
-      "# HELP exaone_prefix_reused_tokens_total Prompt tokens found in the KV cache, not "
-      "computed.\n";
-  out += "# TYPE exaone_prefix_reused_tokens_total counter\n";
-  line("exaone_prefix_reused_tokens_total %llu\n",
-       static_cast<unsigned long long>(s.prefix_tokens_reused));
-  out +=
-      "# HELP exaone_prefix_shared_tokens_total Of those, tokens taken over from another "
-      "sequence's cache.\n";
-  out += "# TYPE exaone_prefix_shared_tokens_total counter\n";
-  line("exaone_prefix_shared_tokens_total %llu\n",
-       static_cast<unsigned long long>(s.prefix_tokens_shared));
+  head("exaone_prefix_reused_tokens_total", "counter",
+       "Prompt tokens found in the KV cache, not computed.");
+  line("exaone_prefix_reused_tokens_total %llu\n", u64(s.prefix_tokens_reused));
+  head("exaone_prefix_shared_tokens_total", "counter",
+       "Of those, tokens taken over from another sequence's cache.");
+  line("exaone_prefix_shared_tokens_total %llu\n", u64(s.prefix_tokens_shared));
   auto histogram = [&](const char* name, const char* help, const Histogram& h) {
-    out += std::string("# HELP ") + name + " " + help + "\n";
-    out += std::string("# TYPE ") + name + " histogram\n";
+    head(name, "histogram", help);
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= h.bounds.size(); ++i) {
       cumulative += h.counts.empty() ? 0 : h.counts[i];
       if (i < h.bounds.size()) {
-        line("%s_bucket{le=\"%g\"} %llu\n", name, h.bounds[i],
-             static_cast<unsigned long long>(cumulative));
+        line("%s_bucket{le=\"%g\"} %llu\n", name, h.bounds[i], u64(cumulative));
       } else {
-        line("%s_bucket{le=\"+Inf\"} %llu\n", name, static_cast<unsigned long long>(cumulative));
+        line("%s_bucket{le=\"+Inf\"} %llu\n", name, u64(cumulative));
       }
     }
     line("%s_sum %.6f\n", name, h.sum);
-    line("%s_count %llu\n", name, static_cast<unsigned long long>(h.n));
+    line("%s_count %llu\n", name, u64(h.n));
   };
   histogram("exaone_time_to_first_token_seconds", "Time from request to its first token.", ttft_);
   histogram("exaone_inter_token_latency_seconds", "Time between consecutive tokens of a stream.",
