@@ -16,8 +16,10 @@
 #include "commands.h"
 #include "constrain/json_schema.h"
 #include "constrain/regex.h"
+#include "constrain/structured.h"
 #include "hub/hub.h"
 #include "runtime/engine.h"
+#include "runtime/reasoning.h"
 #include "runtime/session.h"
 #include "sampling_flags.h"
 
@@ -31,7 +33,7 @@ constexpr const char* kUsage =
     "       [--raw-ids 1,2,3] [-n N] [-c CTX] [-t THREADS] [--verbose-prompt] [--ignore-eos]\n"
     "       [--stop TEXT]... [--truncate] [--cache-type f32|f16] [--mmap | --no-mmap]\n"
     "       [--temp T] [--top-p P] [--top-k K] [--min-p P] [--presence-penalty X] [--seed S]\n"
-    "       [--json-schema FILE | --regex RE]";
+    "       [--json-schema FILE | --regex RE | --choice TEXT ...]";
 
 nlohmann::json ResultJson(const runtime::GenerationResult& r) {
   return {{"ids", r.tokens},
@@ -103,12 +105,56 @@ void LoadWeights(const runtime::Engine& e) {
   if (show) std::fprintf(stderr, "\r\x1b[K");
 }
 
+// The grammar of --json-schema / --regex / --choice (docs/constrained.md), after free reasoning
+// when a chat turn thinks first; null when the output is free.
+std::shared_ptr<const constrain::Grammar> OutputGrammar(const Args& args,
+                                                        const runtime::Engine& engine) {
+  const auto file = args.Option("--json-schema");
+  const auto re = args.Option("--regex");
+  const std::vector<std::string> choices = args.Options("--choice");
+  if (static_cast<int>(file.has_value()) + static_cast<int>(re.has_value()) +
+          static_cast<int>(!choices.empty()) >
+      1) {
+    throw Error(ErrorCode::kInvalidArgument, "give one of --json-schema, --regex and --choice");
+  }
+  if (!file && !re && choices.empty()) return nullptr;
+  const char* flag = file ? "--json-schema" : re ? "--regex" : "--choice";
+  if (!engine.tokenizer) {
+    throw Error(ErrorCode::kInvalidArgument, std::string(flag) + " needs the model's tokenizer");
+  }
+  auto g = std::make_shared<constrain::Grammar>();
+  uint32_t answer = 0;
+  if (file) {
+    constrain::SchemaJson schema;
+    try {
+      schema = constrain::SchemaJson::parse(ReadTextFile(*file));
+    } catch (const constrain::SchemaJson::exception& e) {
+      throw Error(ErrorCode::kInvalidArgument, *file + ": not valid JSON (" + e.what() + ")");
+    }
+    try {
+      answer = constrain::CompileJsonSchema(*g, schema);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kInvalidArgument, *file + ": " + e.what());
+    }
+  } else if (re) {
+    answer = constrain::CompileRegex(*g, *re, constrain::RegexText::kRaw, false);
+  } else {
+    answer = constrain::CompileChoice(*g, choices);
+  }
+  // A chat turn with --think reasons first, freely; the answer after it is constrained.
+  if (args.Flag("--think") && !args.Flag("--no-think") && !args.Option("--raw-ids")) {
+    const auto tags = runtime::TagsForTemplate(engine.tokenizer->chat_template);
+    answer = constrain::CompileAfterReasoning(*g, answer, tags.close);
+  }
+  return constrain::Finish(std::move(g), answer);
+}
+
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
   std::set<std::string> options = SamplingOptionNames();
   for (const char* o : {"--raw-ids", "-p", "-n", "-c", "-t", "--threads", "--system", "--stop",
-                        "--cache-type", "--json-schema", "--regex"}) {
+                        "--cache-type", "--json-schema", "--regex", "--choice"}) {
     options.insert(o);
   }
   Args args(argc, argv,
@@ -138,37 +184,8 @@ int RunCommand(int argc, char** argv) {
   if (!args.Flag("--ignore-eos")) gen.stop_ids = engine->eos_ids;
   gen.stop = args.Options("--stop");
   gen.truncate_prompt = args.Flag("--truncate");
-  if (auto file = args.Option("--json-schema")) {
-    // Output that is a JSON value the schema accepts (docs/constrained.md).
-    if (!engine->tokenizer) {
-      throw Error(ErrorCode::kInvalidArgument, "--json-schema needs the model's tokenizer");
-    }
-    if (args.Flag("--think")) {
-      throw Error(ErrorCode::kInvalidArgument,
-                  "--json-schema with --think is not supported yet (the reasoning would be "
-                  "constrained too)");
-    }
-    constrain::SchemaJson schema;
-    try {
-      schema = constrain::SchemaJson::parse(ReadTextFile(*file));
-    } catch (const constrain::SchemaJson::exception& e) {
-      throw Error(ErrorCode::kInvalidArgument, *file + ": not valid JSON (" + e.what() + ")");
-    }
-    try {
-      gen.grammar = constrain::JsonSchemaGrammar(schema);
-    } catch (const Error& e) {
-      throw Error(ErrorCode::kInvalidArgument, *file + ": " + e.what());
-    }
-    gen.constraint_vocab = std::make_shared<runtime::ConstraintVocab>(*engine->tokenizer);
-  }
-  if (auto re = args.Option("--regex")) {
-    // Output that matches the regular expression in full (docs/constrained.md).
-    if (gen.grammar) throw Error(ErrorCode::kInvalidArgument, "give --json-schema or --regex");
-    if (!engine->tokenizer) throw Error(ErrorCode::kInvalidArgument, "--regex needs a tokenizer");
-    if (args.Flag("--think")) {
-      throw Error(ErrorCode::kInvalidArgument, "--regex with --think is not supported yet");
-    }
-    gen.grammar = constrain::RegexGrammar(*re);
+  gen.grammar = OutputGrammar(args, *engine);
+  if (gen.grammar) {
     gen.constraint_vocab = std::make_shared<runtime::ConstraintVocab>(*engine->tokenizer);
   }
   if (auto raw = args.Option("--raw-ids")) {

@@ -119,6 +119,49 @@ case("chat_template_kwargs not an object", 400, chat(chat_template_kwargs=[1]))
 case("chat_template_kwargs sets messages", 400, chat(chat_template_kwargs={"messages": []}))
 case("response_format not an object", 400, chat(response_format="json"))
 case("unknown field", 400, chat(frobnicate=1))
+# Structured output.
+F = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+case("response_format type unknown", 400, chat(response_format={"type": "yaml"}))
+case("response_format json_schema without name", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"schema": {"type": "object"}}}))
+case("response_format json_schema name with spaces", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a b", "schema": {}}}))
+case("response_format json_schema schema a string", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a", "schema": "{}"}}))
+case("response_format json_schema unknown key", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a", "shema": {}}}))
+case("response_format schema unsupported keyword", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a", "schema": {"if": {}}}}))
+case("response_format schema bad $ref", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a", "schema": {"$ref": "#/nowhere"}}}))
+case("response_format schema remote $ref", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a",
+                                           "schema": {"$ref": "http://x/y.json"}}}))
+case("response_format schema min over max", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a", "schema": {
+        "type": "integer", "minimum": 5, "maximum": 1}}}))
+case("response_format schema nested 300 deep", 400, chat(response_format={
+    "type": "json_schema", "json_schema": {"name": "a", "schema": json.loads(
+        '{"items": ' * 300 + '{}' + '}' * 300)}}))
+case("guided_regex unbalanced", 400, chat(guided_regex="(ab"))
+case("guided_regex backreference", 400, chat(guided_regex="(a)\\1"))
+case("guided_regex count too large", 400, chat(guided_regex="a{100000}"))
+case("guided_regex not a string", 400, chat(guided_regex=5))
+case("guided_choice empty", 400, chat(guided_choice=[]))
+case("guided_choice empty string", 400, chat(guided_choice=["a", ""]))
+case("guided_choice a string", 400, chat(guided_choice="a"))
+case("guided_json not an object", 400, chat(guided_json="{}"))
+case("two guided fields", 400, chat(guided_choice=["a"], guided_regex="a"))
+case("guided field and response_format", 400, chat(guided_regex="a",
+                                                    response_format={"type": "json_object"}))
+case("tool_choice names no tool", 400, chat(tools=F, tool_choice={
+    "type": "function", "function": {"name": "g"}}))
+case("forced tool with response_format", 400, chat(tools=F, tool_choice="required",
+                                                   response_format={"type": "json_object"}))
+case("forced tool with a bad schema", 400, chat(tool_choice="required", tools=[
+    {"type": "function", "function": {"name": "f", "parameters": {"not": {}}}}]))
+case("completion guided_regex lookahead", 400, json.dumps(
+    {"prompt": "x", "guided_regex": "a(?!b)"}), path=COMP)
 case("model a number", 400, chat(model=5))
 case("model that does not exist", 404, chat(model="gpt-4"))
 case("prompt past the context", 400, json.dumps({"messages": [

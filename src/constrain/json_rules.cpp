@@ -244,6 +244,7 @@ uint32_t JsonRules::AnyValue() {
   const uint32_t members = g_.Star(
       {Element::Ref(ws), Element::Byte(','), Element::Ref(ws), Element::Ref(member)}, "members");
   const uint32_t obj = g_.NewRule("object");
+  any_object_ = obj;
   g_.AddAlternative(obj, {Element::Byte('{'), Element::Ref(ws), Element::Byte('}')});
   g_.AddAlternative(obj, {Element::Byte('{'), Element::Ref(ws), Element::Ref(member),
                           Element::Ref(members), Element::Ref(ws), Element::Byte('}')});
@@ -257,6 +258,11 @@ uint32_t JsonRules::AnyValue() {
   for (uint32_t alt : {obj, arr, String(), Number()}) g_.AddAlternative(v, {Element::Ref(alt)});
   for (const char* lit : {"true", "false", "null"}) g_.AddAlternative(v, Grammar::Literal(lit));
   return v;
+}
+
+uint32_t JsonRules::AnyObject() {
+  AnyValue();
+  return *any_object_;
 }
 
 std::shared_ptr<Grammar> AnyJsonGrammar() {

@@ -33,6 +33,8 @@ class JsonRules {
   // Numbers in [lo, hi] with integer bounds (lo <= hi when both are given), no exponent.
   uint32_t BoundedNumber(std::optional<int64_t> lo, std::optional<int64_t> hi);
   uint32_t AnyValue();
+  // Any JSON object (members of any value).
+  uint32_t AnyObject();
 
  private:
   uint32_t Fraction(bool zeros_only);
@@ -41,7 +43,7 @@ class JsonRules {
   void AddUintRange(uint32_t rule, uint64_t lo, std::optional<uint64_t> hi);
 
   Grammar& g_;
-  std::optional<uint32_t> ws_, char_, any_string_, number_, integer_, any_;
+  std::optional<uint32_t> ws_, char_, any_string_, number_, integer_, any_, any_object_;
 };
 
 }  // namespace exaone::constrain

@@ -652,10 +652,18 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
 
 std::shared_ptr<Grammar> JsonSchemaGrammar(const SchemaJson& schema) {
   auto g = std::make_shared<Grammar>();
-  Builder b(*g, &schema);
-  g->set_root(b.Schema(schema, "$"));
+  g->set_root(CompileJsonSchema(*g, schema));
   g->Validate();
   return g;
+}
+
+uint32_t CompileJsonSchema(Grammar& g, const SchemaJson& schema, const std::string& path) {
+  Builder b(g, &schema);
+  return b.Schema(schema, path);
+}
+
+uint32_t CompileAnyJsonObject(Grammar& g) {
+  return JsonRules(g).AnyObject();
 }
 
 }  // namespace exaone::constrain

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -26,5 +27,11 @@ using SchemaJson = nlohmann::ordered_json;
 
 // Throws Error (kInvalidArgument) with the JSON path for unsupported or contradictory schemas.
 std::shared_ptr<Grammar> JsonSchemaGrammar(const SchemaJson& schema);
+
+// The same, added to a grammar that embeds the value (a tool call's arguments): returns the
+// rule of the schema's values. `path` names the schema in errors. `schema` must outlive the call.
+uint32_t CompileJsonSchema(Grammar& g, const SchemaJson& schema, const std::string& path = "$");
+// Any JSON object (JSON mode), added to `g`.
+uint32_t CompileAnyJsonObject(Grammar& g);
 
 }  // namespace exaone::constrain

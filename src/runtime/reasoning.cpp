@@ -41,6 +41,7 @@ ReasoningSplitter::Pieces ReasoningSplitter::Push(std::string_view text) {
         out.reasoning += pending_.substr(0, at);
         pending_.erase(0, at + tags_.close.size());
         in_reasoning_ = false;
+        after_close_ = true;
         continue;
       }
       const size_t hold = PartialTag(pending_, tags_.close);
@@ -49,7 +50,13 @@ ReasoningSplitter::Pieces ReasoningSplitter::Push(std::string_view text) {
       return out;
     }
     // Outside reasoning everything is answer: with thinking off nothing is reasoning, even if
-    // the model writes a tag of its own.
+    // the model writes a tag of its own. The blank line after the closing tag is neither.
+    if (after_close_) {
+      const size_t n = pending_.find_first_not_of("\n ");
+      pending_.erase(0, n);
+      if (pending_.empty()) return out;
+      after_close_ = false;
+    }
     out.content += pending_;
     pending_.clear();
     return out;
@@ -58,6 +65,7 @@ ReasoningSplitter::Pieces ReasoningSplitter::Push(std::string_view text) {
 
 ReasoningSplitter::Pieces ReasoningSplitter::Flush() {
   Pieces out;
+  if (!in_reasoning_ && after_close_) pending_.clear();  // only blanks are held after the tag
   (in_reasoning_ ? out.reasoning : out.content) = pending_;
   pending_.clear();
   return out;

@@ -39,6 +39,7 @@ class ReasoningSplitter {
  private:
   ReasoningTags tags_;
   bool in_reasoning_;
+  bool after_close_ = false;  // reasoning just ended: blanks before the answer are dropped
   std::string pending_;
 };
 

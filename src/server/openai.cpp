@@ -1,6 +1,8 @@
 #include "server/openai.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -87,7 +89,10 @@ const std::set<std::string> kCommonFields = {"model",
                                              "logit_bias",
                                              "user",
                                              "max_tokens",
-                                             "logprobs"};
+                                             "logprobs",
+                                             "guided_json",
+                                             "guided_regex",
+                                             "guided_choice"};
 
 class Fields {
  public:
@@ -151,7 +156,99 @@ class Fields {
 };
 
 // Fields shared by both endpoints: sampling, stop, n, stream, seed, logit bias.
+// The guided_* extensions (the names other servers use): a schema, a regular expression or a
+// list of strings the output must be.
+void ParseGuided(const Fields& f, OutputFormat& out) {
+  int given = 0;
+  if (const Json* j = f.Get("guided_json")) {
+    if (!j->is_object()) Bad("guided_json", "'guided_json' must be a JSON schema (an object)");
+    out = {OutputFormat::Kind::kJsonSchema, "guided_json", *j, "", {}};
+    ++given;
+  }
+  if (const Json* j = f.Get("guided_regex")) {
+    if (!j->is_string()) Bad("guided_regex", "'guided_regex' must be a string");
+    out = {OutputFormat::Kind::kRegex, "guided_regex", nullptr, j->get<std::string>(), {}};
+    ++given;
+  }
+  if (const Json* j = f.Get("guided_choice")) {
+    if (!j->is_array() || j->empty() || j->size() > 4096) {
+      Bad("guided_choice", "'guided_choice' must be an array of 1 to 4096 strings");
+    }
+    std::vector<std::string> choices;
+    for (const Json& c : *j) {
+      if (!c.is_string() || c.get<std::string>().empty()) {
+        Bad("guided_choice", "'guided_choice' must hold non-empty strings");
+      }
+      choices.push_back(c.get<std::string>());
+    }
+    out = {OutputFormat::Kind::kChoice, "guided_choice", nullptr, "", std::move(choices)};
+    ++given;
+  }
+  if (given > 1) Bad("guided_json", "give one of 'guided_json', 'guided_regex', 'guided_choice'");
+}
+
+void ParseResponseFormat(const Json& rf, OutputFormat& out) {
+  if (!rf.is_object() || !rf.contains("type") || !rf["type"].is_string()) {
+    Bad("response_format", "'response_format' must be an object with a 'type'");
+  }
+  if (out.kind != OutputFormat::Kind::kText) {
+    Bad("response_format", "'response_format' cannot be combined with '" + out.param + "'");
+  }
+  const std::string type = rf["type"].get<std::string>();
+  auto only = [&](const std::set<std::string>& keys, const Json& obj, const std::string& where) {
+    for (const auto& [key, value] : obj.items()) {
+      if (!keys.count(key)) Bad("response_format", "unrecognized argument '" + where + key + "'");
+    }
+  };
+  if (type == "text") {
+    only({"type"}, rf, "response_format.");
+  } else if (type == "json_object") {
+    only({"type"}, rf, "response_format.");
+    out = {OutputFormat::Kind::kJsonObject, "response_format", nullptr, "", {}};
+  } else if (type == "json_schema") {
+    only({"type", "json_schema"}, rf, "response_format.");
+    if (!rf.contains("json_schema") || !rf["json_schema"].is_object()) {
+      Bad("response_format", "'response_format.json_schema' must be an object");
+    }
+    const Json& js = rf["json_schema"];
+    only({"name", "schema", "strict", "description"}, js, "response_format.json_schema.");
+    if (!js.contains("name") || !js["name"].is_string()) {
+      Bad("response_format", "'response_format.json_schema.name' must be a string");
+    }
+    const std::string name = js["name"].get<std::string>();
+    const bool name_ok =
+        !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+    if (!name_ok) {
+      Bad("response_format",
+          "'response_format.json_schema.name' must be 1 to 64 of a-z, A-Z, "
+          "0-9, '_' and '-'");
+    }
+    if (js.contains("strict") && !js["strict"].is_null() && !js["strict"].is_boolean()) {
+      Bad("response_format", "'response_format.json_schema.strict' must be a boolean");
+    }
+    if (js.contains("description") && !js["description"].is_string()) {
+      Bad("response_format", "'response_format.json_schema.description' must be a string");
+    }
+    Json schema = Json::object();  // no schema: any object
+    if (js.contains("schema") && !js["schema"].is_null()) {
+      if (!js["schema"].is_object()) {
+        Bad("response_format", "'response_format.json_schema.schema' must be an object");
+      }
+      schema = js["schema"];
+      out = {OutputFormat::Kind::kJsonSchema, "response_format", schema, "", {}};
+    } else {
+      out = {OutputFormat::Kind::kJsonObject, "response_format", nullptr, "", {}};
+    }
+  } else {
+    Bad("response_format",
+        "'response_format.type' must be \"text\", \"json_object\" or \"json_schema\"");
+  }
+}
+
 void ParseCommon(const Fields& f, const ApiDefaults& d, int64_t vocab, CompletionRequest& r) {
+  ParseGuided(f, r.format);
   if (auto m = f.String("model"); m && !d.model_id.empty() && *m != d.model_id) {
     throw ApiError(
         404, "the model '" + *m + "' does not exist (this server serves '" + d.model_id + "')",
@@ -393,29 +490,24 @@ CompletionRequest ParseChatRequest(std::string_view body, const ApiDefaults& d,
     }
     if (r.tool_choice != "none" && r.tool_choice != "auto") {
       if (r.tools.is_null()) Bad("tool_choice", "'tool_choice' needs 'tools'");
-      throw ApiError(400,
-                     "'tool_choice' \"required\" or a named function needs constrained decoding, "
-                     "which this server does not have yet; use \"auto\"",
-                     "tool_choice", "invalid_request_error", "unsupported_parameter");
+      if (r.tool_choice != "required") {
+        bool found = false;
+        for (const Json& t : r.tools) found = found || t["function"]["name"] == r.tool_choice;
+        if (!found) Bad("tool_choice", "'tool_choice' names '" + r.tool_choice + "', not a tool");
+      }
     }
   }
-  if (auto ptc = f.Bool("parallel_tool_calls")) (void)ptc;
+  if (auto ptc = f.Bool("parallel_tool_calls")) r.parallel_tool_calls = *ptc;
   if (auto store = f.Bool("store"); store && *store) {
     Bad("store", "'store' is not supported (nothing is kept on the server)");
   }
   if (const Json* md = f.Get("metadata"); md && !md->is_object()) {
     Bad("metadata", "'metadata' must be an object");
   }
-  if (const Json* rf = f.Get("response_format")) {
-    if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string()) {
-      Bad("response_format", "'response_format' must be an object with a 'type'");
-    }
-    if ((*rf)["type"] != "text") {
-      throw ApiError(400,
-                     "'response_format' of type " + (*rf)["type"].dump() +
-                         " needs constrained decoding, which this server does not have yet",
-                     "response_format", "invalid_request_error", "unsupported_parameter");
-    }
+  if (const Json* rf = f.Get("response_format")) ParseResponseFormat(*rf, r.format);
+  if (r.format.kind != OutputFormat::Kind::kText && r.tool_choice != "none" &&
+      r.tool_choice != "auto") {
+    Bad("tool_choice", "a forced 'tool_choice' cannot be combined with '" + r.format.param + "'");
   }
   r.template_kwargs = d.template_kwargs;
   if (const Json* kw = f.Get("chat_template_kwargs")) {

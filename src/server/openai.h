@@ -50,11 +50,24 @@ struct ApiDefaults {
   Json template_kwargs = Json::object();  // defaults for chat_template_kwargs
 };
 
+// What the answer must be (structured output, by constrained decoding). Reasoning, when the
+// prompt opens it, comes first and is free.
+struct OutputFormat {
+  enum class Kind { kText, kJsonObject, kJsonSchema, kRegex, kChoice };
+  Kind kind = Kind::kText;
+  std::string param;                 // the request field it came from, for errors
+  Json schema;                       // kJsonSchema
+  std::string regex;                 // kRegex
+  std::vector<std::string> choices;  // kChoice
+};
+
 struct CompletionRequest {
   bool chat = true;
   Json messages = Json::array();     // chat: validated messages, ready for the template
   Json tools;                        // chat: array of tools, or null
   std::string tool_choice = "auto";  // "none", "auto", "required", or a function name
+  bool parallel_tool_calls = true;   // a forced tool choice may make several calls
+  OutputFormat format;               // response_format / guided_json / guided_regex / ...
   Json template_kwargs = Json::object();
   std::string prompt;               // completions: text prompt
   std::vector<int32_t> prompt_ids;  // completions: a prompt given as token ids

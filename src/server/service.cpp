@@ -6,6 +6,8 @@
 #include <random>
 
 #include "base/error.h"
+#include "constrain/regex.h"
+#include "constrain/structured.h"
 #include "server/web_page.h"
 #include "template/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -348,6 +350,84 @@ void Service::Models(const HttpRequest& req, HttpResponder& res) {
   SendJson(res, 200, model);
 }
 
+std::shared_ptr<const runtime::ConstraintVocab> Service::ConstraintVocab() {
+  std::lock_guard<std::mutex> lock(constrain_mu_);
+  if (!constraint_vocab_) {
+    constraint_vocab_ = std::make_shared<runtime::ConstraintVocab>(*engine_->tokenizer);
+  }
+  return constraint_vocab_;
+}
+
+std::shared_ptr<const constrain::Grammar> Service::OutputGrammar(const CompletionRequest& r,
+                                                                 bool reasoning_first) {
+  using Kind = OutputFormat::Kind;
+  const bool forced_tool = r.chat && !r.tools.is_null() && r.tool_choice != "auto";
+  if (r.format.kind == Kind::kText && !forced_tool) return nullptr;
+  // The request's shape as a key: everything the grammar depends on.
+  Json key = {{"kind", static_cast<int>(r.format.kind)},
+              {"schema", r.format.schema},
+              {"regex", r.format.regex},
+              {"choices", r.format.choices},
+              {"reasoning", reasoning_first ? format_.tags.close : ""}};
+  if (forced_tool) {
+    key["tools"] = r.tools;
+    key["tool_choice"] = r.tool_choice;
+    key["several"] = r.parallel_tool_calls;
+  }
+  const std::string k = key.dump(-1, ' ', false, Json::error_handler_t::replace);
+  {
+    std::lock_guard<std::mutex> lock(constrain_mu_);
+    for (size_t i = 0; i < grammars_.size(); ++i) {
+      if (grammars_[i].first == k) {
+        auto hit = grammars_[i];
+        grammars_.erase(grammars_.begin() + static_cast<std::ptrdiff_t>(i));
+        grammars_.push_back(hit);
+        return hit.second;
+      }
+    }
+  }
+  auto g = std::make_shared<constrain::Grammar>();
+  uint32_t answer = 0;
+  std::string param = r.format.param;
+  try {
+    switch (r.format.kind) {
+      case Kind::kJsonObject:
+        answer = constrain::CompileAnyJsonObject(*g);
+        break;
+      case Kind::kJsonSchema:
+        answer = constrain::CompileJsonSchema(*g, r.format.schema);
+        break;
+      case Kind::kRegex:
+        answer = constrain::CompileRegex(*g, r.format.regex, constrain::RegexText::kRaw, false);
+        break;
+      case Kind::kChoice:
+        answer = constrain::CompileChoice(*g, r.format.choices);
+        break;
+      case Kind::kText: {
+        param = "tools";
+        std::vector<constrain::ToolSchema> tools;
+        for (const Json& t : r.tools) {
+          const Json& fn = t["function"];
+          if (r.tool_choice != "required" && fn["name"] != r.tool_choice) continue;
+          tools.push_back({fn["name"].get<std::string>(),
+                           fn.contains("parameters") ? &fn["parameters"] : nullptr});
+        }
+        answer = constrain::CompileToolCalls(*g, tools, r.parallel_tool_calls);
+        break;
+      }
+    }
+    if (reasoning_first) answer = constrain::CompileAfterReasoning(*g, answer, format_.tags.close);
+    g = constrain::Finish(std::move(g), answer);
+  } catch (const Error& e) {
+    throw ApiError(400, e.what(), param);
+  }
+  std::lock_guard<std::mutex> lock(constrain_mu_);
+  constexpr size_t kCachedGrammars = 32;
+  if (grammars_.size() >= kCachedGrammars) grammars_.erase(grammars_.begin());
+  grammars_.emplace_back(k, g);
+  return g;
+}
+
 void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
   const auto start = Clock::now();
   const int64_t vocab = engine_->summary().vocab_size;
@@ -377,6 +457,12 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
   } else {
     ids = engine_->tokenizer->Encode(r.prompt, true);
   }
+  const auto grammar = OutputGrammar(r, chat && starts_in_reasoning);
+  if (grammar && (!engine_->tokenizer || engine_->eos_ids.empty())) {
+    throw ApiError(400, "structured output needs the model's tokenizer and end-of-sequence token",
+                   r.format.param.empty() ? "tool_choice" : r.format.param);
+  }
+  const auto constraint_vocab = grammar ? ConstraintVocab() : nullptr;
   const int n_ctx = o_.api.n_ctx;
   if (ids.empty()) throw ApiError(400, "the prompt is empty", chat ? "messages" : "prompt");
   if (static_cast<int64_t>(ids.size()) >= n_ctx) {
@@ -408,6 +494,8 @@ void Service::Generate(const HttpRequest& req, HttpResponder& res, bool chat) {
     job->options.stop = r.stop;
     job->options.stop_ids = engine_->eos_ids;
     job->options.logprobs = r.logprobs ? r.top_logprobs : -1;
+    job->options.grammar = grammar;
+    job->options.constraint_vocab = constraint_vocab;
     job->deadline = start + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(o_.request_timeout_s));
     choices[i].job = job;

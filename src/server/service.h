@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "constrain/grammar.h"
 #include "runtime/chat_format.h"
+#include "runtime/constraint.h"
 #include "runtime/engine.h"
 #include "server/http.h"
 #include "server/openai.h"
@@ -70,6 +72,11 @@ class Service {
   void Generate(const HttpRequest& req, HttpResponder& res, bool chat);
   void SendJson(HttpResponder& res, int status, const Json& body, const Headers& extra = {});
   void SendError(HttpResponder& res, const ApiError& e, const Headers& extra = {});
+  // The grammar a request's output must follow (null when free), compiled once per distinct
+  // request shape and kept in a small cache; with `reasoning_first`, reasoning comes first.
+  std::shared_ptr<const constrain::Grammar> OutputGrammar(const CompletionRequest& r,
+                                                          bool reasoning_first);
+  std::shared_ptr<const runtime::ConstraintVocab> ConstraintVocab();
 
   ServiceOptions o_;
   std::atomic<bool> ready_{false};
@@ -79,6 +86,10 @@ class Service {
   std::unique_ptr<Scheduler> scheduler_;
   Metrics metrics_;
   int64_t created_ = 0;
+  std::mutex constrain_mu_;
+  std::shared_ptr<const runtime::ConstraintVocab> constraint_vocab_;  // built on first use
+  // Compiled grammars by request shape, most recently used last.
+  std::vector<std::pair<std::string, std::shared_ptr<const constrain::Grammar>>> grammars_;
 };
 
 }  // namespace exaone::server

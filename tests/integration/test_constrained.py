@@ -93,3 +93,35 @@ def test_unsupported_keyword_is_named(model, tmp_path):
                         str(f), "-n", "5"], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert "'patternProperties'" in r.stderr and "$.properties.a" in r.stderr, r.stderr
+
+
+def test_choice_outputs_are_one_of_the_strings(model):
+    choices = ["yes", "no", "not sure", "모르겠어요"]
+    for seed in range(4):
+        args = [exaone_bin(), "run", str(model), "--raw-ids", "5,6,7", "-n", "50", "--temp", "1",
+                "--seed", str(seed), "--json"]
+        for c in choices:
+            args += ["--choice", c]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout.strip().split("\n")[-1])
+        assert out["finish_reason"] == "stop" and out["text"] in choices, out
+
+
+def test_reasoning_comes_before_the_constrained_answer(tmp_path):
+    """With --think, a scripted model reasons, closes </think> and then writes "nope"; the
+    reasoning stays as written and the answer becomes one of the choices."""
+    folder = chat_folder(tmp_path / "scripted", ["Hmm.", "</think>", "\n\n", "nope"])
+    base = [exaone_bin(), "run", str(folder), "-p", "Q?", "--json", "--temp", "0", "-n", "50"]
+    r = subprocess.run(base + ["--think", "--choice", "yes", "--choice", "no way"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().split("\n")[-1])
+    assert out["reasoning_content"] == "Hmm." and out["content"] in ["yes", "no way"], out
+    # Unconstrained, the same model answers "nope".
+    r = subprocess.run(base + ["--think"], capture_output=True, text=True, timeout=120)
+    assert json.loads(r.stdout.strip().split("\n")[-1])["content"] == "nope"
+    # Two kinds of constraint at once are refused.
+    r = subprocess.run(base + ["--choice", "a", "--regex", "a"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode != 0 and "one of --json-schema, --regex and --choice" in r.stderr

@@ -40,7 +40,8 @@ TEST(Reasoning, EveryTokenBoundaryGivesTheSameSplit) {
       Split s =
           SplitAll(true, {out.substr(0, cut1), out.substr(cut1, cut2 - cut1), out.substr(cut2)});
       ASSERT_EQ(s.reasoning, "Let me think.\nStep 1") << cut1 << " " << cut2;
-      ASSERT_EQ(s.content, "\n\nThe answer is 4.") << cut1 << " " << cut2;
+      // The blank line after the closing tag belongs to neither part.
+      ASSERT_EQ(s.content, "The answer is 4.") << cut1 << " " << cut2;
     }
   }
 }
@@ -49,6 +50,12 @@ TEST(Reasoning, ThinkingOffMeansNothingIsReasoning) {
   Split s = SplitAll(false, {"<think>", "x</think>", "answer"});
   EXPECT_EQ(s.reasoning, "");
   EXPECT_EQ(s.content, "<think>x</think>answer");
+}
+
+TEST(Reasoning, OnlyBlanksAfterTheTagAreDropped) {
+  EXPECT_EQ(SplitAll(true, {"r</think>", "\n", " \n"}).content, "");
+  EXPECT_EQ(SplitAll(true, {"r</think>\n", "\n<tool_call>", "\n x"}).content, "<tool_call>\n x");
+  EXPECT_EQ(SplitAll(false, {"\n\nanswer"}).content, "\n\nanswer");
 }
 
 TEST(Reasoning, UnfinishedReasoningStaysReasoning) {
@@ -60,7 +67,7 @@ TEST(Reasoning, UnfinishedReasoningStaysReasoning) {
 TEST(Reasoning, DeepUsesThoughtTags) {
   Split s = SplitAll(true, {"hmm</tho", "ught>\nok"}, {"<thought>", "</thought>"});
   EXPECT_EQ(s.reasoning, "hmm");
-  EXPECT_EQ(s.content, "\nok");
+  EXPECT_EQ(s.content, "ok");
 }
 
 }  // namespace

@@ -186,7 +186,15 @@ TEST(ChatRequest, RejectsBadInputNamingTheParameter) {
       {"{" + user + R"(, "tool_choice": "sometimes"})", "tool_choice"},
       {"{" + user + R"(, "chat_template_kwargs": {"messages": []}})", "chat_template_kwargs"},
       {"{" + user + R"(, "chat_template_kwargs": 1})", "chat_template_kwargs"},
-      {"{" + user + R"(, "response_format": {"type": "json_object"}})", "response_format"},
+      {"{" + user + R"(, "response_format": {"type": "json"}})", "response_format"},
+      {"{" + user + R"(, "response_format": {"type": "json_schema"}})", "response_format"},
+      {"{" + user + R"(, "response_format": {"type": "json_object", "x": 1}})", "response_format"},
+      {"{" + user + R"(, "guided_choice": [1]})", "guided_choice"},
+      {"{" + user + R"(, "guided_regex": ["a"]})", "guided_regex"},
+      {"{" + user + R"(, "guided_json": "{}"})", "guided_json"},
+      {"{" + user + R"(, "tools": [{"type": "function", "function": {"name": "f"}}],
+                       "tool_choice": {"type": "function", "function": {"name": "g"}}})",
+       "tool_choice"},
       {"{" + user + R"(, "unknown_field": 1})", "unknown_field"},
       {"{" + user + R"(, "model": 5})", "model"},
   };
@@ -274,7 +282,7 @@ void ExpectSplit(const std::string& text, bool thinking, bool tools, const std::
 }
 
 TEST(OutputParser, ReasoningFollowsThePromptNotTheText) {
-  ExpectSplit("Let me see.</think>\n\nIt is 4.", true, false, "Let me see.", "\n\nIt is 4.", {});
+  ExpectSplit("Let me see.</think>\n\nIt is 4.", true, false, "Let me see.", "It is 4.", {});
   ExpectSplit("Let me see.</think>It is 4.", false, false, "", "Let me see.</think>It is 4.", {});
   ExpectSplit("no close tag", true, false, "no close tag", "", {});
 }
