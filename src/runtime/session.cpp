@@ -91,9 +91,17 @@ Generation::Step Generation::Next(std::vector<float>& logits, const std::vector<
     for (float v : raw) sum += std::exp(static_cast<double>(v - mx));
     lse = static_cast<double>(mx) + std::log(sum);
   }
-  if (constraint_) constraint_->Mask(logits);
+  if (constraint_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    constraint_->Mask(logits);
+    constraint_seconds_ += Seconds(t0);
+  }
   step.id = sampler_.Sample(logits, context, tokens_);
-  if (constraint_) constraint_->Accept(step.id);
+  if (constraint_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    constraint_->Accept(step.id);
+    constraint_seconds_ += Seconds(t0);
+  }
   tokens_.push_back(step.id);
   const auto& ids = options_.stop_ids;
   const bool is_stop = std::find(ids.begin(), ids.end(), step.id) != ids.end();
@@ -193,6 +201,7 @@ GenerationResult Session::Generate(std::vector<int32_t> prompt, const Generation
   r.text = gen.text();
   r.finish = gen.finish();
   r.logprobs = gen.logprobs();
+  r.constraint_seconds = gen.constraint_seconds();
   if (!r.tokens.empty()) r.generate_seconds = Seconds(first_token_at);
   return r;
 }

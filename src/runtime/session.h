@@ -54,6 +54,7 @@ struct GenerationResult {
   double prefill_seconds = 0;
   double first_token_seconds = 0;      // from the call to the first generated token
   double generate_seconds = 0;         // after the first token
+  double constraint_seconds = 0;       // of all, in the constraint's masks and steps
   std::vector<TokenLogprob> logprobs;  // with options.logprobs >= 0: one per token, stop ids out
 };
 
@@ -86,6 +87,8 @@ class Generation {
   const std::vector<int32_t>& tokens() const { return tokens_; }
   const std::string& text() const { return text_; }
   const std::vector<TokenLogprob>& logprobs() const { return logprobs_; }
+  // Time spent masking and advancing the constraint (zero without one).
+  double constraint_seconds() const { return constraint_seconds_; }
 
  private:
   GenerationOptions options_;
@@ -98,6 +101,7 @@ class Generation {
   std::string text_;
   bool done_ = false;
   FinishReason finish_ = FinishReason::kLength;
+  double constraint_seconds_ = 0;
 };
 
 // Tokens per forward pass when a prompt is run on its own (bounds activation memory).
