@@ -178,15 +178,6 @@ void Scheduler::Admit(Slot& slot, std::shared_ptr<GenJob> job) {
   }
 }
 
-// The sequence's next token from the logits after its last one (the prompt's, when it has
-// just been read).
-void Scheduler::Sample(Slot& slot, std::vector<float>& logits) {
-  const runtime::Generation::Step step = slot.gen->Next(logits, slot.history);
-  Emit(slot, step);
-  slot.next = step.id;
-  if (step.done) Finish(slot);
-}
-
 void Scheduler::Step() {
   // Sequences that leave before this step: cancelled, past their deadline, or out of context.
   const auto now = Clock::now();
@@ -249,7 +240,7 @@ void Scheduler::Step() {
     }
     return;
   }
-  std::vector<float> row(vocab);
+  std::vector<size_t> sampled;  // batch entries that get a token this step
   for (size_t i = 0; i < batch.size(); ++i) {
     Slot& slot = *batch[i];
     const model::Model::SeqStep& st = steps[i];
@@ -264,8 +255,34 @@ void Scheduler::Step() {
         continue;
       }
     }
-    std::copy(logits.begin() + i * vocab, logits.begin() + (i + 1) * vocab, row.begin());
-    Sample(slot, row);
+    sampled.push_back(i);
+  }
+  // Sampling, constraint masks included, runs for the sequences in parallel (each has its own
+  // sampler, constraint and decoder); what they emit is handed on in order afterwards.
+  std::vector<runtime::Generation::Step> out(sampled.size());
+  std::vector<std::string> errors(sampled.size());
+  engine_.pool->ParallelFor(sampled.size(), [&](size_t begin, size_t end) {
+    std::vector<float> row(vocab);
+    for (size_t k = begin; k < end; ++k) {
+      const size_t i = sampled[k];
+      std::copy(logits.begin() + static_cast<std::ptrdiff_t>(i * vocab),
+                logits.begin() + static_cast<std::ptrdiff_t>((i + 1) * vocab), row.begin());
+      try {
+        out[k] = batch[i]->gen->Next(row, batch[i]->history);
+      } catch (const Error& e) {
+        errors[k] = e.what();
+      }
+    }
+  });
+  for (size_t k = 0; k < sampled.size(); ++k) {
+    Slot& slot = *batch[sampled[k]];
+    if (!errors[k].empty()) {
+      Finish(slot, errors[k]);
+      continue;
+    }
+    Emit(slot, out[k]);
+    slot.next = out[k].id;
+    if (out[k].done) Finish(slot);
   }
 }
 

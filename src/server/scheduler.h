@@ -89,7 +89,6 @@ class Scheduler {
   void Admit(Slot& slot, std::shared_ptr<GenJob> job);
   void Emit(Slot& slot, const runtime::Generation::Step& step);
   void Finish(Slot& slot, const std::string& error = "");
-  void Sample(Slot& slot, std::vector<float>& logits);
   void Step();
   Slot* PickSlot(const std::vector<int32_t>& prompt, const std::vector<Slot*>& taken);
   bool ShouldWait(const GenJob& job, const std::vector<GenJob*>& admitted) const;

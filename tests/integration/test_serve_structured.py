@@ -190,3 +190,44 @@ def test_structured_errors(server):
         assert e.value.body["param"] == param, (kwargs, e.value.body)
         assert word in e.value.body["message"], (kwargs, e.value.body)
     assert server.request("GET", "/health")[0] == 200
+
+
+def test_every_sequence_of_a_batch_keeps_its_own_constraint(server):
+    """Eight requests at once on four slots, each with another constraint (or none): every
+    answer has its own request's shape."""
+    from concurrent.futures import ThreadPoolExecutor
+    pattern = r"\d{3}-[a-z]{2,5}"
+    kinds = [
+        ("schema", dict(response_format={"type": "json_schema", "json_schema": {
+            "name": "person", "schema": PERSON}})),
+        ("add", dict(extra_body={"guided_json": PARAMS["add"]})),
+        ("choice", dict(extra_body={"guided_choice": ["alpha", "beta", "gamma"]})),
+        ("regex", dict(extra_body={"guided_regex": pattern})),
+        ("tool", dict(tools=TOOLS, tool_choice="required", parallel_tool_calls=False)),
+        ("free", dict(max_tokens=20)),
+    ]
+    jobs = [(kind, seed, kwargs) for seed in range(2) for kind, kwargs in kinds][:8] + \
+        [(kind, 7, kwargs) for kind, kwargs in kinds[4:]]
+
+    def one(job):
+        kind, seed, kwargs = job
+        return kind, chat(server, seed % 2 == 1, seed=seed, **kwargs)
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        results = list(pool.map(one, jobs))
+    for kind, (content, _, calls, finish) in results:
+        if kind == "schema":
+            assert finish == "stop"
+            jsonschema.validate(json.loads(content), PERSON)
+        elif kind == "add":
+            assert finish == "stop"
+            jsonschema.validate(json.loads(content), PARAMS["add"])
+        elif kind == "choice":
+            assert content in ["alpha", "beta", "gamma"]
+        elif kind == "regex":
+            assert re.fullmatch(pattern, content), content
+        elif kind == "tool":
+            assert finish == "tool_calls" and len(calls) == 1
+            jsonschema.validate(json.loads(calls[0][1]), PARAMS[calls[0][0]])
+        else:
+            assert finish in ("stop", "length") and not calls
