@@ -10,7 +10,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake clang libclang-rt-14-dev clang-format
   nlohmann-json3-dev libgtest-dev googletest libcurl4-openssl-dev libssl-dev
-  pkg-config libpcre2-dev libsimde-dev libicu-dev
+  pkg-config libpcre2-dev libsimde-dev libicu-dev libzstd-dev zlib1g-dev zstd
   python3 python3-venv python3-pip
   chromium chromium-driver
 )

@@ -1,0 +1,1 @@
+#include "foundry/record.h"
