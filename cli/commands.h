@@ -13,5 +13,6 @@ int PullCommand(int argc, char** argv);
 int TemplateCommand(int argc, char** argv);
 int QuantizeCommand(int argc, char** argv);
 int ServeCommand(int argc, char** argv);
+int FoundryCommand(int argc, char** argv);
 
 }  // namespace exaone::cli

@@ -45,6 +45,7 @@ void PrintUsage(FILE* out) {
       "                     text <-> token ids with the model's tokenizer (stdin without TEXT)\n"
       "  pull REPO[:QUANT]  download a model from the Hugging Face hub into its cache\n"
       "  serve MODEL        OpenAI-compatible HTTP server (chat, completions, models, metrics)\n"
+      "  foundry ...        data curation pipelines: validate, run, status, slurm, stages\n"
       "\n"
       "MODEL is a GGUF file or a Hugging Face folder (config.json + safetensors).\n"
       "Run 'exaone <command> --help' for a command's options.\n",
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
     if (cmd == "template") return exaone::cli::TemplateCommand(argc - 2, argv + 2);
     if (cmd == "quantize") return exaone::cli::QuantizeCommand(argc - 2, argv + 2);
     if (cmd == "serve") return exaone::cli::ServeCommand(argc - 2, argv + 2);
+    if (cmd == "foundry") return exaone::cli::FoundryCommand(argc - 2, argv + 2);
     std::fprintf(stderr, "exaone: unknown command '%s'\n\n", cmd.c_str());
     PrintUsage(stderr);
     return 2;
