@@ -1,7 +1,9 @@
 #include "constrain/json_schema.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -91,6 +93,43 @@ std::string FormatRegex(const std::string& format, const std::string& path) {
   Fail(path, "format '" + format + "' is not supported (date, time, date-time, uuid, email are)");
 }
 
+// Whether `v` is of JSON Schema type `t` (an integer is also a number; 1.0 is an integer).
+bool HasType(const Json& v, const std::string& t) {
+  if (t == "null") return v.is_null();
+  if (t == "boolean") return v.is_boolean();
+  if (t == "string") return v.is_string();
+  if (t == "array") return v.is_array();
+  if (t == "object") return v.is_object();
+  if (t == "number") return v.is_number();
+  if (t == "integer") {
+    return v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                     v.get<double>() == std::floor(v.get<double>()));
+  }
+  return false;
+}
+
+// The values of `values` whose type is one of the schema's `type` (all when it has none).
+std::vector<Json> OfSchemaType(const Json& s, const std::vector<Json>& values) {
+  if (!s.contains("type")) return values;
+  std::vector<std::string> types;
+  if (s["type"].is_string()) types.push_back(s["type"].get<std::string>());
+  if (s["type"].is_array()) {
+    for (const Json& t : s["type"]) {
+      if (t.is_string()) types.push_back(t.get<std::string>());
+    }
+  }
+  std::vector<Json> out;
+  for (const Json& v : values) {
+    for (const std::string& t : types) {
+      if (HasType(v, t)) {
+        out.push_back(v);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 class Builder {
  public:
   Builder(Grammar& g, const Json* root) : g_(g), rules_(g), root_(root) {}
@@ -113,25 +152,64 @@ class Builder {
   int depth_ = 0;
 };
 
+// An integer bound of the schema, rounded inward for integers. Bounds past the 64-bit range are
+// brought to its edge when that only narrows the values (a maximum above 2^63 - 1, a minimum
+// below -2^63); one that would leave nothing in range is an error. Numbers keep their integer
+// bounds within +-2^62.
 std::optional<int64_t> IntBound(const Json& s, const char* key, const std::string& path,
                                 bool integer) {
   if (!s.contains(key)) return std::nullopt;
   const Json& v = s[key];
   if (!v.is_number()) Fail(path + "." + key, "must be a number");
-  const double d = v.get<double>();
-  if (d != static_cast<double>(static_cast<int64_t>(d)) || d < -9.0e18 || d > 9.0e18) {
-    if (!integer) Fail(path + "." + key, "bounds with a fraction are not supported for numbers");
-    // For integers, round inward.
-    return static_cast<int64_t>(
-        std::string(key).find("inimum") != std::string::npos ? std::ceil(d) : std::floor(d));
+  const bool lower = std::string(key).find("inimum") != std::string::npos;
+  const int64_t top = integer ? INT64_MAX : (int64_t{1} << 62);
+  const int64_t bottom = integer ? INT64_MIN : -(int64_t{1} << 62);
+  auto beyond = [&](bool above) -> int64_t {
+    if (above != lower) return above ? top : bottom;  // narrows: clamp
+    Fail(path + "." + key, std::string("integer bounds beyond ") +
+                               (integer ? "64 bits" : "+-2^62 for numbers") + " are not supported");
+  };
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    return u > static_cast<uint64_t>(top) ? beyond(true) : static_cast<int64_t>(u);
   }
-  return static_cast<int64_t>(d);
+  if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if (i < bottom) return beyond(false);
+    return i > top ? beyond(true) : i;
+  }
+  const double d = v.get<double>();
+  if (!std::isfinite(d)) Fail(path + "." + key, "must be finite");
+  if (d != std::floor(d) && !integer) {
+    Fail(path + "." + key, "bounds with a fraction are not supported for numbers");
+  }
+  const double r = lower ? std::ceil(d) : std::floor(d);
+  // 2^63 as a double; anything from there on is past int64's top.
+  if (r >= 9223372036854775808.0 || r > static_cast<double>(top)) return beyond(true);
+  if (r < static_cast<double>(bottom)) return beyond(false);
+  return static_cast<int64_t>(r);
 }
 
 const Json& Builder::Resolve(const std::string& ref, const std::string& path) {
   if (ref.empty() || ref[0] != '#') Fail(path, "$ref '" + ref + "': only local references (#...)");
+  // The fragment is percent-decoded before it is read as a JSON pointer (RFC 6901, section 6).
+  std::string pointer;
+  for (size_t i = 1; i < ref.size(); ++i) {
+    auto hex = [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+             : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+             : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                         : -1;
+    };
+    if (ref[i] == '%' && i + 2 < ref.size() && hex(ref[i + 1]) >= 0 && hex(ref[i + 2]) >= 0) {
+      pointer += static_cast<char>(hex(ref[i + 1]) * 16 + hex(ref[i + 2]));
+      i += 2;
+    } else {
+      pointer += ref[i];
+    }
+  }
   try {
-    const Json::json_pointer ptr(ref.substr(1));
+    const Json::json_pointer ptr(pointer);
     return root_->at(ptr);
   } catch (const Json::exception&) {
     Fail(path, "$ref '" + ref + "' does not resolve");
@@ -141,6 +219,7 @@ const Json& Builder::Resolve(const std::string& ref, const std::string& path) {
 Json Builder::Merge(const Json& parts, const std::string& path) {
   if (!parts.is_array() || parts.empty()) Fail(path, "allOf must be a non-empty array");
   Json out = Json::object();
+  std::vector<Json> resolved;  // the object parts, references followed
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string p = path + ".allOf[" + std::to_string(i) + "]";
     Json part = parts[i];
@@ -157,6 +236,7 @@ Json Builder::Merge(const Json& parts, const std::string& path) {
       part.erase("allOf");
       part = Merge(Json::array({part, inner}), p);
     }
+    resolved.push_back(part);
     for (auto it = part.begin(); it != part.end(); ++it) {
       const std::string& k = it.key();
       if (Annotations().count(k)) continue;
@@ -165,9 +245,12 @@ Json Builder::Merge(const Json& parts, const std::string& path) {
       } else if (k == "properties") {
         for (auto pit = it.value().begin(); pit != it.value().end(); ++pit) {
           if (out[k].contains(pit.key()) && out[k][pit.key()] != pit.value()) {
-            Fail(p, "allOf: property '" + pit.key() + "' given two different schemas");
+            // Both schemas hold for the member.
+            out[k][pit.key()] = Merge(Json::array({out[k][pit.key()], pit.value()}),
+                                      p + ".properties." + pit.key());
+          } else {
+            out[k][pit.key()] = pit.value();
           }
-          out[k][pit.key()] = pit.value();
         }
       } else if (k == "required") {
         for (const Json& r : it.value()) {
@@ -189,9 +272,42 @@ Json Builder::Merge(const Json& parts, const std::string& path) {
         }
         if (both.empty()) Fail(p, "allOf: the types have nothing in common");
         out[k] = Json(std::vector<std::string>(both.begin(), both.end()));
+      } else if (k == "additionalProperties" && (out[k] == false || it.value() == false)) {
+        out[k] = false;  // each part's own check is applied below
       } else if (out[k] != it.value()) {
         Fail(p, "allOf: '" + k + "' given two different values (not supported)");
       }
+    }
+  }
+  // A part's additionalProperties knows only that part's own properties: the members other
+  // parts add must satisfy it too (with false they cannot be there, and a required one leaves
+  // no object that matches).
+  if (out.contains("properties") && out["properties"].is_object()) {
+    for (const Json& part : resolved) {
+      if (!part.contains("additionalProperties") || part["additionalProperties"] == true) {
+        continue;
+      }
+      const Json& ap = part["additionalProperties"];
+      std::vector<std::string> gone;
+      for (auto it = out["properties"].begin(); it != out["properties"].end(); ++it) {
+        const std::string& name = it.key();
+        if (part.contains("properties") && part["properties"].is_object() &&
+            part["properties"].contains(name)) {
+          continue;
+        }
+        if (ap == false) {
+          const Json& req = out.contains("required") ? out["required"] : Json::array();
+          if (std::find(req.begin(), req.end(), Json(name)) != req.end()) {
+            Fail(path, "'" + name +
+                           "' is required, but a part with additionalProperties false "
+                           "does not list it: no object can match");
+          }
+          gone.push_back(name);
+        } else {
+          it.value() = Merge(Json::array({it.value(), ap}), path + ".properties." + name);
+        }
+      }
+      for (const std::string& name : gone) out["properties"].erase(name);
     }
   }
   return out;
@@ -330,10 +446,22 @@ uint32_t Builder::Object(const Json& s, const std::string& path) {
       required.insert(r.get<std::string>());
     }
   }
+  // A required name not under properties is an additional property: its value follows
+  // additionalProperties (any value when that is absent or true; none when false).
+  const Json* ap_schema = nullptr;
+  if (s.contains("additionalProperties") && s["additionalProperties"].is_object()) {
+    ap_schema = &s["additionalProperties"];
+  }
   for (const std::string& r : required) {
     bool found = false;
     for (const auto& p : props) found = found || p.first == r;
-    if (!found) props.emplace_back(r, nullptr);  // required but not described: any value
+    if (found) continue;
+    if (s.contains("additionalProperties") && s["additionalProperties"] == false) {
+      Fail(path + ".required", "'" + r +
+                                   "' is required but neither under properties nor allowed by "
+                                   "additionalProperties false: no object can match");
+    }
+    props.emplace_back(r, ap_schema);
   }
   // Extra members: only when additionalProperties is true or a schema.
   std::optional<uint32_t> extra_value;
@@ -378,7 +506,9 @@ uint32_t Builder::Object(const Json& s, const std::string& path) {
     const std::string& name = props[i].first;
     const Json* schema = props[i].second;
     const uint32_t value =
-        schema ? Schema(*schema, path + ".properties." + name) : rules_.AnyValue();
+        schema ? Schema(*schema, schema == ap_schema ? path + ".additionalProperties"
+                                                     : path + ".properties." + name)
+               : rules_.AnyValue();
     const Sequence member = [&] {
       Sequence m = Grammar::Literal(Json(name).dump());
       m.insert(m.end(),
@@ -584,12 +714,23 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
     for (auto it = rest.begin(); it != rest.end(); ++it)
       plain = plain && Annotations().count(it.key());
     const uint32_t r = g_.NewRule(key);
+    std::string none_match;  // a branch no value can match is left out; all of them: an error
     for (size_t i = 0; i < branches.size(); ++i) {
       const std::string p = path + "." + key + "[" + std::to_string(i) + "]";
-      const uint32_t b =
-          plain ? Schema(branches[i], p) : Schema(Merge(Json::array({rest, branches[i]}), p), p);
+      Json merged;
+      if (!plain) {
+        try {
+          merged = Merge(Json::array({rest, branches[i]}), p);
+        } catch (const Error& e) {
+          if (std::string(e.what()).find("no object can match") == std::string::npos) throw;
+          if (none_match.empty()) none_match = e.what();
+          continue;
+        }
+      }
+      const uint32_t b = plain ? Schema(branches[i], p) : Schema(merged, p);
       g_.AddAlternative(r, {Element::Ref(b)});
     }
+    if (g_.alternatives(r).empty()) throw Error(ErrorCode::kInvalidArgument, none_match);
     return r;
   }
   if (s.contains("const")) {
@@ -598,6 +739,7 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
         Fail(path, "keywords beside const are not supported ('" + it.key() + "')");
       }
     }
+    if (OfSchemaType(s, {s["const"]}).empty()) Fail(path, "const is not of the schema's type");
     const uint32_t r = g_.NewRule("const");
     g_.AddAlternative(r, Grammar::Literal(s["const"].dump()));
     return r;
@@ -610,8 +752,11 @@ uint32_t Builder::Schema(const Json& s, const std::string& path) {
         Fail(path, "keywords beside enum are not supported ('" + it.key() + "')");
       }
     }
+    // Only the values of the schema's type can match.
+    const std::vector<Json> kept = OfSchemaType(s, std::vector<Json>(values.begin(), values.end()));
+    if (kept.empty()) Fail(path, "no enum value is of the schema's type");
     const uint32_t r = g_.NewRule("enum");
-    for (const Json& v : values) g_.AddAlternative(r, Grammar::Literal(v.dump()));
+    for (const Json& v : kept) g_.AddAlternative(r, Grammar::Literal(v.dump()));
     return r;
   }
   std::vector<std::string> types;

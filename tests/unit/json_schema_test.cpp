@@ -167,13 +167,58 @@ TEST(JsonSchemaGrammar, RefsRecursionAndCombinators) {
   EXPECT_TRUE(Accepts(a, "null"));
   EXPECT_TRUE(Accepts(a, "\"x\""));
   EXPECT_FALSE(Accepts(a, "\"xy\""));
+  // allOf: additionalProperties false knows only the properties beside it (JSON Schema's
+  // rule), so the outer schema must list what the parts require...
   const Json all_of = Json::parse(R"({"allOf": [
       {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
       {"properties": {"b": {"type": "boolean"}}, "required": ["b"]}],
-      "additionalProperties": false})");
+      "properties": {"a": true, "b": true}, "additionalProperties": false})");
   GrammarMatcher b(JsonSchemaGrammar(all_of));
   EXPECT_TRUE(Accepts(b, R"({"a": 1, "b": true})"));
   EXPECT_FALSE(Accepts(b, R"({"a": 1})"));
+  EXPECT_FALSE(Accepts(b, R"({"a": 1, "b": 2})"));
+  // ...or no object can match, which is an error rather than output that would not validate.
+  EXPECT_THROW((void)JsonSchemaGrammar(Json::parse(R"({"allOf": [
+      {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+      {"properties": {"b": {"type": "boolean"}}, "required": ["b"]}],
+      "additionalProperties": false})")),
+               Error);
+  // Optional members another part forbids are left out; anyOf branches that cannot match are
+  // dropped, the others stay.
+  GrammarMatcher c(JsonSchemaGrammar(Json::parse(R"({"type": "object",
+      "properties": {"id": {"type": "integer", "minimum": 1, "maximum": 9}}, "required": ["id"],
+      "additionalProperties": false,
+      "anyOf": [{"properties": {"phone": {"type": "string"}}, "required": ["phone"]},
+                {"properties": {"note": {"type": "string"}}}]})")));
+  EXPECT_TRUE(Accepts(c, R"({"id": 3})"));
+  EXPECT_FALSE(Accepts(c, R"({"id": 3, "note": "x"})"));
+  EXPECT_FALSE(Accepts(c, R"({"id": 3, "phone": "x"})"));
+  // enum and const keep to the schema's type; required names not under properties follow
+  // additionalProperties; percent-encoded pointers resolve; 64-bit edges are exact.
+  GrammarMatcher e(
+      JsonSchemaGrammar(Json::parse(R"({"type": "string", "enum": ["lo", 1, null]})")));
+  EXPECT_TRUE(Accepts(e, R"("lo")"));
+  EXPECT_FALSE(Accepts(e, "1"));
+  EXPECT_FALSE(Accepts(e, "null"));
+  EXPECT_THROW((void)JsonSchemaGrammar(Json::parse(R"({"type": "string", "const": 1})")), Error);
+  GrammarMatcher r(JsonSchemaGrammar(Json::parse(
+      R"({"type": "object", "required": ["on"], "additionalProperties": {"type": "boolean"}})")));
+  EXPECT_TRUE(Accepts(r, R"({"on": true})"));
+  EXPECT_FALSE(Accepts(r, R"({"on": 5})"));
+  EXPECT_THROW((void)JsonSchemaGrammar(Json::parse(
+                   R"({"type": "object", "required": ["on"], "additionalProperties": false})")),
+               Error);
+  GrammarMatcher pct(JsonSchemaGrammar(Json::parse(
+      R"({"$defs": {"unit price": {"type": "boolean"}}, "$ref": "#/$defs/unit%20price"})")));
+  EXPECT_TRUE(Accepts(pct, "true"));
+  GrammarMatcher big(JsonSchemaGrammar(Json::parse(
+      R"({"type": "integer", "minimum": -9223372036854775808, "maximum": 18446744073709551615})")));
+  EXPECT_TRUE(Accepts(big, "9223372036854775807"));
+  EXPECT_TRUE(Accepts(big, "-9223372036854775808"));
+  EXPECT_TRUE(Accepts(big, "0"));
+  EXPECT_FALSE(Accepts(big, "9223372036854775808"));  // narrowed to 64 bits: never too large
+  EXPECT_THROW((void)JsonSchemaGrammar(Json::parse(R"({"type": "integer", "minimum": 1e22})")),
+               Error);
   // oneOf with a discriminating const is taken; overlapping branches are refused.
   EXPECT_NO_THROW((void)JsonSchemaGrammar(Json::parse(R"({"oneOf": [
       {"type": "object", "properties": {"t": {"const": "x"}}, "required": ["t"]},
