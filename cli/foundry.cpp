@@ -1,6 +1,7 @@
 // exaone foundry: curation pipelines over JSONL data (docs/foundry.md).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@ constexpr const char* kUsage =
     "                                 [--task-index I|env] [--phase P] [--global]\n"
     "       exaone foundry status RECIPE [--tasks N] [--json]\n"
     "       exaone foundry slurm RECIPE --tasks N [--submit] [--partition P] [--exaone PATH]\n"
+    "                                 [--cpus-per-task N] [--time LIMIT]\n"
     "       exaone foundry stages";
 
 // `--task-index env`: the index a job array gives its element (Slurm's SLURM_ARRAY_TASK_ID,
@@ -65,19 +67,25 @@ int Slurm(const foundry::Recipe& recipe, const std::string& recipe_path, const A
   std::filesystem::create_directories(out);
   const std::string abs_recipe = std::filesystem::absolute(recipe_path).string();
   const std::string partition = args.Option("--partition").value_or("");
+  const int cpus = static_cast<int>(args.IntOption("--cpus-per-task", 0, 0, 4096));
+  const std::string time_limit = args.Option("--time").value_or("");
   std::vector<std::string> scripts;
   auto write = [&](const std::string& name, const std::string& array, const std::string& cmd) {
     std::string s = "#!/bin/bash\n#SBATCH --job-name=foundry-" + name + "\n";
     if (!array.empty()) s += "#SBATCH --array=" + array + "\n";
     if (!partition.empty()) s += "#SBATCH --partition=" + partition + "\n";
-    s += "#SBATCH --output=" + out + "/" + name + "-%A_%a.log\n";
-    s += "set -euo pipefail\nexec " + cmd + "\n";
+    if (cpus > 0) s += "#SBATCH --cpus-per-task=" + std::to_string(cpus) + "\n";
+    if (!time_limit.empty()) s += "#SBATCH --time=" + time_limit + "\n";
+    s += "#SBATCH --output=" + out + "/" + name + (array.empty() ? "-%j.log" : "-%A_%a.log") + "\n";
+    s += "set -euo pipefail\n" + cmd + "\n";
     const std::string path = out + "/" + name + ".sbatch";
     foundry::WriteFileAtomically(path, s);
     scripts.push_back(path);
   };
-  const std::string base =
-      Quote(exe) + " foundry run " + Quote(abs_recipe) + " --tasks " + std::to_string(tasks);
+  // Each job uses the CPUs Slurm gave it, not every core of the node.
+  const std::string base = Quote(exe) + " foundry run " + Quote(abs_recipe) + " --tasks " +
+                           std::to_string(tasks) + " -j \"${SLURM_CPUS_PER_TASK:-" +
+                           std::to_string(std::max(cpus, 1)) + "}\"";
   for (size_t p = 0; p < plan.phases(); ++p) {
     write("p" + std::to_string(p), "0-" + std::to_string(tasks - 1),
           base + " --phase " + std::to_string(p) + " --task-index env");
@@ -90,6 +98,7 @@ int Slurm(const foundry::Recipe& recipe, const std::string& recipe_path, const A
   std::string submit = "#!/bin/bash\nset -euo pipefail\nprev=\n";
   for (const std::string& s : scripts) {
     submit += "prev=$(sbatch --parsable ${prev:+--dependency=afterok:$prev} " + Quote(s) + ")\n";
+    submit += "prev=${prev%%;*}\n";  // "jobid;cluster" on federated setups
     submit += "echo \"submitted " + std::filesystem::path(s).filename().string() + ": $prev\"\n";
   }
   const std::string submit_path = out + "/submit.sh";
@@ -110,7 +119,8 @@ int Slurm(const foundry::Recipe& recipe, const std::string& recipe_path, const A
 
 int FoundryCommand(int argc, char** argv) {
   Args args(argc, argv, {"--help", "--restart", "--progress", "--global", "--json", "--submit"},
-            {"--tasks", "-j", "--threads", "--task-index", "--phase", "--partition", "--exaone"});
+            {"--tasks", "-j", "--threads", "--task-index", "--phase", "--partition", "--exaone",
+             "--cpus-per-task", "--time"});
   if (args.Flag("--help") || args.positional().empty()) {
     std::printf("usage: %s\n", kUsage);
     return args.Flag("--help") ? 0 : 2;

@@ -13,6 +13,7 @@ PACKAGES=(
   pkg-config libpcre2-dev libsimde-dev libicu-dev libzstd-dev zlib1g-dev zstd
   python3 python3-venv python3-pip
   chromium chromium-driver
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

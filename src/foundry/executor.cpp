@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "foundry/jsonl_io.h"
+#include "foundry/llm.h"
 
 namespace exaone::foundry {
 namespace fs = std::filesystem;
@@ -151,12 +152,18 @@ Json Serialize(const Record& r, bool final_form, const std::string& recipe_hash)
     }
     out["provenance"] = {
         {"source", r.source}, {"line", r.line}, {"recipe", recipe_hash}, {"stages", r.stages}};
+    if (!r.generation.empty()) out["provenance"]["generation"] = r.generation;
     if (r.data.contains("provenance")) out["provenance"]["input"] = r.data["provenance"];
     if (r.data.contains("id") && r.data["id"] != out["id"])
       out["provenance"]["input_id"] = r.data["id"];
     return out;
   }
-  out = {{"_foundry", {{"id", r.id}, {"source", r.source}, {"line", r.line}, {"stages", r.stages}}},
+  out = {{"_foundry",
+          {{"id", r.id},
+           {"source", r.source},
+           {"line", r.line},
+           {"stages", r.stages},
+           {"generation", r.generation}}},
          {"data", r.data}};
   return out;
 }
@@ -169,6 +176,7 @@ Record Deserialize(std::string_view line) {
   r.source = f.at("source").get<std::string>();
   r.line = f.at("line").get<uint64_t>();
   r.stages = f.at("stages").get<std::vector<std::string>>();
+  if (f.contains("generation")) r.generation = f["generation"];
   r.data = j.at("data");
   return r;
 }
@@ -305,6 +313,59 @@ void RunUnit(const Recipe& recipe, const Plan& plan, const Paths& paths, size_t 
     if (!v.details.is_null()) j["rejected"]["details"] = v.details;
     rejects->Write(j.dump(-1, ' ', false, Json::error_handler_t::replace));
   };
+  // Records go through the stages a block at a time (generation stages send a block's requests
+  // together), in input order.
+  constexpr size_t kBlock = 256;
+  std::vector<Record> block;
+  auto run_block = [&] {
+    for (size_t i = 0; i < stages.size() && !block.empty(); ++i) {
+      std::vector<Record*> ptrs;
+      for (Record& rec : block) ptrs.push_back(&rec);
+      std::vector<Verdict> verdicts;
+      const auto t0 = Clock::now();
+      stages[i]->ProcessBlock(ptrs, verdicts);
+      stats[i].seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+      if (verdicts.size() != block.size()) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "stage " + stages[i]->name() + ": " + std::to_string(verdicts.size()) +
+                        " verdicts for " + std::to_string(block.size()) + " records");
+      }
+      std::vector<Record> next;
+      for (size_t k = 0; k < block.size(); ++k) {
+        Record& rec = block[k];
+        ++stats[i].in;
+        if (!verdicts[k].keep) {
+          ++stats[i].dropped[verdicts[k].reason];
+          reject(rec, stages[i]->name(), verdicts[k]);
+          continue;
+        }
+        rec.stages.push_back(stages[i]->name());
+        if (stages[i]->expands()) {
+          for (Record& e : stages[i]->Expand(rec)) {
+            ++stats[i].kept;
+            next.push_back(std::move(e));
+          }
+        } else {
+          ++stats[i].kept;
+          next.push_back(std::move(rec));
+        }
+      }
+      block = std::move(next);
+    }
+    for (Record& rec : block) {
+      if (global) {
+        const size_t at = keys.size();
+        keys.resize(at + global->key_size());
+        global->Key(rec, reinterpret_cast<uint8_t*>(keys.data() + at));
+        ids += rec.id;
+        ids += '\n';
+      }
+      out->Write(
+          Serialize(rec, last, recipe.hash).dump(-1, ' ', false, Json::error_handler_t::replace));
+    }
+    block.clear();
+  };
+  for (auto& st : stages) st->Bind(paths.out + "/cache", task);  // kept by --restart
   Record r;
   std::string bad_line, bad_reason;
   uint64_t last_bytes = 0;
@@ -343,33 +404,12 @@ void RunUnit(const Recipe& recipe, const Plan& plan, const Paths& paths, size_t 
       ++before_stats.kept;
       r.stages.push_back(before);
     }
-    bool kept = true;
-    for (size_t i = 0; i < stages.size(); ++i) {
-      const auto t0 = Clock::now();
-      ++stats[i].in;
-      Verdict v = stages[i]->Process(r);
-      stats[i].seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-      if (!v.keep) {
-        ++stats[i].dropped[v.reason];
-        reject(r, stages[i]->name(), v);
-        kept = false;
-        break;
-      }
-      ++stats[i].kept;
-      r.stages.push_back(stages[i]->name());
-    }
-    if (!kept) continue;
-    if (global) {
-      const size_t at = keys.size();
-      keys.resize(at + global->key_size());
-      global->Key(r, reinterpret_cast<uint8_t*>(keys.data() + at));
-      ids += r.id;
-      ids += '\n';
-    }
-    out->Write(
-        Serialize(r, last, recipe.hash).dump(-1, ' ', false, Json::error_handler_t::replace));
+    block.push_back(std::move(r));
+    if (block.size() >= kBlock) run_block();
   }
+  run_block();
   if (progress) progress->bytes += source->bytes_done() - last_bytes;
+  for (auto& st : stages) st->Flush();
   const std::vector<std::string> shards = out->Close();
   if (rejects) rejects->Close();
   if (global) {
@@ -644,9 +684,11 @@ int Run(const Recipe& recipe, const RunOptions& o) {
     }
   } catch (...) {
     finish_report();
+    Llm::ReleaseAll();
     throw;
   }
   finish_report();
+  Llm::ReleaseAll();
   // When every unit is done: the statistics.
   bool all = true;
   for (size_t p = 0; p < plan.phases(); ++p) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -225,7 +226,7 @@ class Scanner {
       if (latin_ > 0 && word_ok_ && len_ > 0) {
         const uint8_t mask = FunctionWords().Find(word_);
         if (mask != 0) {
-          const int k = __builtin_popcount(mask);
+          const int k = std::popcount(mask);
           for (int l = 0; l < kNumLatin; ++l) {
             if (mask & (1 << l)) c_.evidence[l] += 1.0 / k;
           }

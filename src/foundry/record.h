@@ -18,6 +18,8 @@ struct Record {
   std::string source;               // input shard it came from
   uint64_t line = 0;                // 1-based line in that shard
   std::vector<std::string> stages;  // stages passed, in order
+  // Per generation stage: the model, sampling settings and seeds behind its text.
+  Json generation = Json::object();
 };
 
 // A stage's decision about one record.

@@ -26,6 +26,19 @@ class Stage {
 
   // Record stages: changes `r` in place, or drops it.
   virtual Verdict Process(Record& r) = 0;
+  // A block of records, in input order (generation stages send their requests together);
+  // one verdict per record. The default calls Process on each.
+  virtual void ProcessBlock(const std::vector<Record*>& records, std::vector<Verdict>& verdicts) {
+    verdicts.clear();
+    for (Record* r : records) verdicts.push_back(Process(*r));
+  }
+  // Stages that make several records of one (explode): the records that replace a kept one.
+  virtual bool expands() const { return false; }
+  virtual std::vector<Record> Expand(const Record& /*r*/) { return {}; }
+  // Where a unit keeps state (a request cache) and which task it is; called before processing.
+  virtual void Bind(const std::string& /*state_dir*/, int /*task*/) {}
+  // The unit is done: make what it wrote durable.
+  virtual void Flush() {}
 
   // Global stages: bytes per key (every record's key has this size).
   virtual size_t key_size() const { return 0; }

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "base/error.h"
+#include "foundry/gen_stages.h"
 #include "foundry/jsonl_io.h"
 #include "foundry/langid.h"
 #include "foundry/minhash.h"
@@ -409,6 +410,15 @@ const TypeInfo kTypes[] = {
     {"exact_dedup", Make<ExactDedupStage>, "drops later copies of an identical text"},
     {"minhash_dedup", Make<MinHashStage>,
      "MinHash-LSH near-duplicate removal: the first record of each cluster stays"},
+    {"generate", MakeGenerateStage,
+     "a prompt over the record's fields answered by a model (samples, reasoning, JSON Schema)"},
+    {"self_instruct", MakeSelfInstructStage, "new tasks written from seed tasks, one record each"},
+    {"judge", MakeJudgeStage, "LLM-as-judge scores with a verdict that follows a JSON Schema"},
+    {"verify", MakeVerifyStage,
+     "checks answers: exact, numeric or \\boxed{} match, JSON Schema validity, regex"},
+    {"select_best", MakeSelectBestStage,
+     "rejection sampling: the best passing sample of each record"},
+    {"explode", MakeExplodeStage, "one record per element of a list field"},
 };
 
 }  // namespace

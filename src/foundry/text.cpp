@@ -6,7 +6,7 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
-#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -37,8 +37,8 @@ void AppendUtf8(std::string& out, char32_t cp) {
   }
 }
 
-// A 64-bit mixer (the finalizer of MurmurHash3's 64-bit variant, constants from SplitMix64):
-// a bijection whose output bits each depend on every input bit.
+// A 64-bit mixer (SplitMix64's finalizer): a bijection whose output bits each depend on every
+// input bit.
 inline uint64_t Mix(uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -90,7 +90,7 @@ uint64_t HashBytes(std::string_view s) {
 // NormalizeText
 
 // What the whitespace and control steps do with a byte (for ASCII) or code point.
-enum AsciiKind : uint8_t {
+enum CharKind : uint8_t {
   kPlain,    // kept as is
   kSpace,    // ' ' '\t'
   kNewline,  // '\n'
@@ -115,9 +115,9 @@ constexpr std::array<uint8_t, 256> MakeByteKinds() {
 }
 constexpr std::array<uint8_t, 256> kByteKind = MakeByteKinds();
 
-// The same for code points from U+0080, in the terms of AsciiKind; kControl also covers the
-// invisible characters the control step removes (U+00AD, U+200B, U+FEFF).
-inline AsciiKind NonAsciiKind(char32_t cp) {
+// The kind of a code point from U+0080; kControl also covers the invisible characters the
+// control step removes (U+00AD, U+200B, U+FEFF).
+inline CharKind CodePointKind(char32_t cp) {
   if (cp < 0xA0) return cp == 0x85 ? kBreak : kControl;  // C1; U+0085 is NEXT LINE
   if (cp < 0x1680) {
     if (cp == 0xA0) return kSpace;
@@ -179,7 +179,7 @@ void ToNfc(std::string& s) {
         cut = end;
         while (cut > pos && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
       }
-      end = cut;
+      if (cut > pos) end = cut;
     }
     ec = U_ZERO_ERROR;
     nfc->normalizeUTF8(0, icu::StringPiece(s.data() + pos, static_cast<int32_t>(end - pos)), sink,
@@ -211,7 +211,7 @@ void CopyRemovingControls(std::string_view text, bool controls, std::string& out
     const size_t start = i;
     const char32_t cp = NextCodePoint(text, &i);
     if (controls) {
-      const AsciiKind k = NonAsciiKind(cp);
+      const CharKind k = CodePointKind(cp);
       if (k == kControl || k == kBreak) {
         if (cp != 0x2028 && cp != 0x2029) continue;  // U+2028/9 are not controls
       }
@@ -261,7 +261,7 @@ void CopyNormalizingSpace(std::string_view text, bool controls, std::string& out
       } else if (k == kMulti) {
         size_t q = j;
         const char32_t cp = NextCodePoint(text, &q);
-        if (cp == 0xFFFD || NonAsciiKind(cp) != kPlain) break;
+        if (cp == 0xFFFD || CodePointKind(cp) != kPlain) break;
         if (MayNeedNfc(cp)) maybe_not_nfc = true;
         j = q;
       } else if (byte(j) == ' ' && j > i && j + 1 < n && kByteKind[byte(j + 1)] == kPlain) {
@@ -269,7 +269,7 @@ void CopyNormalizingSpace(std::string_view text, bool controls, std::string& out
       } else if (byte(j) == ' ' && j > i && j + 1 < n && kByteKind[byte(j + 1)] == kMulti) {
         size_t q = j + 1;
         const char32_t cp = NextCodePoint(text, &q);
-        if (cp == 0xFFFD || NonAsciiKind(cp) != kPlain) break;
+        if (cp == 0xFFFD || CodePointKind(cp) != kPlain) break;
         if (MayNeedNfc(cp)) maybe_not_nfc = true;
         j = q;
       } else {
@@ -311,7 +311,7 @@ void CopyNormalizingSpace(std::string_view text, bool controls, std::string& out
     }
     const size_t start = i;
     const char32_t cp = NextCodePoint(text, &i);
-    switch (NonAsciiKind(cp)) {
+    switch (CodePointKind(cp)) {
       case kSpace:
         space();
         continue;
@@ -504,10 +504,11 @@ class WordScanner {
 // it is O(1): a slot is in use only when it carries the current epoch.
 class CountTable {
  public:
-  // Empties the table and sizes it for `n` keys (it grows past that as needed).
+  // Empties the table and sizes it for `n` keys at a load of at most 1/4 (short probes); it
+  // grows past that as needed.
   void Reset(size_t n) {
     size_t cap = 16;
-    while (cap < 2 * n) cap <<= 1;
+    while (cap < 4 * n) cap <<= 1;
     if (cap > slots_.size()) {
       slots_.assign(cap, Slot{});
       epoch_ = 0;
@@ -750,7 +751,6 @@ TextStats ComputeTextStats(std::string_view text) {
   uint64_t para_hash = 0;
   size_t para_chars = 0, para_lines = 0;
 
-  size_t line_begin = 0;      // byte where the current line starts
   size_t first = SIZE_MAX;    // byte of the line's first non-trim character
   size_t last_end = 0;        // byte after its last non-trim character
   size_t first_cp_index = 0;  // num_chars before that first character
@@ -849,7 +849,6 @@ TextStats ComputeTextStats(std::string_view text) {
     if (cp == '\n') {
       // The '\n' itself is counted in num_chars but belongs to no line.
       end_line();
-      line_begin = i;
       continue;
     }
     if (b >= 0x80 || !IsLineTrim(b)) {
@@ -865,7 +864,8 @@ TextStats ComputeTextStats(std::string_view text) {
   }
   scanner.Close();
   st.num_ellipsis += dots / 3;
-  if (line_begin < n) end_line();
+  if (n > 0 && text.back() != '\n') end_line();  // a last line without its '\n'
+
   end_paragraph();
 
   st.num_words = s.word_hash.size();

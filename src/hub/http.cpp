@@ -150,6 +150,11 @@ HttpResponse HttpClient::PerformHop(const HttpRequest& req, const std::string& u
     range = "Range: bytes=" + std::to_string(req.range_from) + "-";
     headers = api.slist_append(headers, range.c_str());
   }
+  std::string content_type;
+  if (!req.post_body.empty()) {
+    content_type = "Content-Type: " + req.content_type;
+    headers = api.slist_append(headers, content_type.c_str());
+  }
   api.easy_setopt(h, CURLOPT_URL, url.c_str());
   api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -167,6 +172,11 @@ HttpResponse HttpClient::PerformHop(const HttpRequest& req, const std::string& u
   api.easy_setopt(h, CURLOPT_HEADERDATA, &hop);
   api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &Hop::OnWrite);
   api.easy_setopt(h, CURLOPT_WRITEDATA, &hop);
+  if (!req.post_body.empty()) {
+    api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                    static_cast<curl_off_t>(req.post_body.size()));
+    api.easy_setopt(h, CURLOPT_POSTFIELDS, req.post_body.data());
+  }
   const CURLcode code = api.easy_perform(h);
   api.slist_free_all(headers);
 

@@ -21,6 +21,9 @@ struct HttpRequest {
   // origin, and a cross-origin redirect response itself is returned (metadata requests read the
   // hub's headers from it).
   bool follow_cross_origin = true;
+  // Non-empty: the request is a POST of this body, with this content type.
+  std::string post_body;
+  std::string content_type = "application/json";
   // Called once the final response's headers are in, for 200 and 206 only; returning false
   // aborts the transfer. Then `on_body` receives the body instead of HttpResponse::body.
   std::function<bool(long status, const Headers& headers)> on_headers;

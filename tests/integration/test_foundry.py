@@ -97,7 +97,7 @@ def read_records(folder, sub):
     recs = []
     for f in sorted((folder / "out" / sub).iterdir()):
         raw = subprocess.run(["zstd", "-dc", str(f)], capture_output=True, check=True).stdout
-        recs += [json.loads(line) for line in raw.decode().splitlines()]
+        recs += [json.loads(line) for line in raw.decode().split("\n") if line]
     return recs
 
 

@@ -7,6 +7,8 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -389,6 +391,179 @@ TEST(FoundryText, StatsCountsAndLines) {
   st = ComputeTextStats("\n");
   EXPECT_EQ(st.num_lines, 1u);
   EXPECT_EQ(st.num_nonempty_lines, 0u);
+}
+
+// A plain, slow implementation of TextStats' definitions (std::map, std::string, ICU's
+// general categories), for comparison on random texts.
+TextStats ReferenceStats(std::string_view text) {
+  auto cps = [](std::string_view s) {
+    std::vector<char32_t> out;
+    for (size_t i = 0; i < s.size();) out.push_back(NextCodePoint(s, &i));
+    return out;
+  };
+  auto ratio = [](size_t a, size_t b) { return b == 0 ? 0.0 : double(a) / double(b); };
+  TextStats st;
+  for (char32_t c : cps(text)) {
+    ++st.num_chars;
+    const int8_t t = u_charType(static_cast<UChar32>(c));
+    st.num_letters += U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_L_MASK ? 1 : 0;
+    st.num_upper += t == U_UPPERCASE_LETTER;
+    st.num_digits += t == U_DECIMAL_DIGIT_NUMBER;
+    st.num_hash += c == '#';
+    st.num_ellipsis += c == U'\u2026';
+  }
+  for (size_t p = text.find("..."); p != std::string_view::npos; p = text.find("...", p + 3)) {
+    ++st.num_ellipsis;
+  }
+  const auto words = SplitWords(text);
+  std::vector<size_t> wlen;
+  for (std::string_view w : words) {
+    wlen.push_back(cps(w).size());
+    st.num_word_chars += wlen.back();
+    bool letter = false;
+    for (char32_t c : cps(w)) letter |= (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_L_MASK) != 0;
+    st.num_alpha_words += letter;
+  }
+  st.num_words = words.size();
+  // Lines.
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    lines.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  st.num_lines = lines.size();
+  std::map<std::string, int> seen, total;
+  std::vector<std::string> trimmed;
+  for (const std::string& l : lines) {
+    const size_t b = l.find_first_not_of(" \t\r\v\f");
+    trimmed.push_back(
+        b == std::string::npos ? "" : l.substr(b, l.find_last_not_of(" \t\r\v\f") - b + 1));
+    if (!trimmed.back().empty()) ++total[trimmed.back()];
+  }
+  size_t repeats = 0, repeat_chars = 0, all_chars = 0;
+  std::vector<std::pair<std::string, size_t>> paragraphs;
+  bool in_para = false;
+  for (const std::string& t : trimmed) {
+    if (t.empty()) {
+      in_para = false;
+      continue;
+    }
+    const auto c = cps(t);
+    ++st.num_nonempty_lines;
+    st.num_bullet_lines +=
+        std::u32string_view(U"\u2022-*\u00B7\u2023\u25AA\u25E6\u25B8\u25BA\u2043")
+            .find(c.front()) != std::u32string_view::npos;
+    st.num_terminal_lines +=
+        std::u32string_view(U".!?\"'\u201D\u2019\u3002\uFF01\uFF1F").find(c.back()) !=
+        std::u32string_view::npos;
+    st.num_ellipsis_lines += t.ends_with("...") || t.ends_with("\u2026");
+    if (seen[t]++ > 0) ++repeats, repeat_chars += c.size();
+    if (total[t] >= 2) all_chars += c.size();
+    if (!in_para) paragraphs.emplace_back("", 0);
+    in_para = true;
+    paragraphs.back().first += t + "\n";
+    paragraphs.back().second += c.size();
+  }
+  st.num_paragraphs = paragraphs.size();
+  std::map<std::string, int> pseen;
+  size_t prepeats = 0, prepeat_chars = 0;
+  for (const auto& [p, chars] : paragraphs) {
+    if (pseen[p]++ > 0) ++prepeats, prepeat_chars += chars;
+  }
+  st.mean_word_length = ratio(st.num_word_chars, st.num_words);
+  st.alpha_word_fraction = ratio(st.num_alpha_words, st.num_words);
+  st.hash_word_ratio = ratio(st.num_hash, st.num_words);
+  st.ellipsis_word_ratio = ratio(st.num_ellipsis, st.num_words);
+  st.upper_fraction = ratio(st.num_upper, st.num_letters);
+  st.digit_fraction = ratio(st.num_digits, st.num_chars);
+  st.bullet_line_fraction = ratio(st.num_bullet_lines, st.num_nonempty_lines);
+  st.ellipsis_line_fraction = ratio(st.num_ellipsis_lines, st.num_nonempty_lines);
+  st.terminal_line_fraction = ratio(st.num_terminal_lines, st.num_nonempty_lines);
+  st.dup_line_fraction = ratio(repeats, st.num_nonempty_lines);
+  st.dup_line_char_fraction = ratio(repeat_chars, st.num_chars);
+  st.dup_line_all_char_fraction = ratio(all_chars, st.num_chars);
+  if (paragraphs.size() > 1) {
+    st.dup_paragraph_fraction = ratio(prepeats, paragraphs.size());
+    st.dup_paragraph_char_fraction = ratio(prepeat_chars, st.num_chars);
+  }
+  // N-grams.
+  for (size_t n = 2; n <= 10 && st.num_word_chars > 0; ++n) {
+    std::map<std::vector<std::string_view>, int> count;
+    for (size_t i = 0; i + n <= words.size(); ++i) {
+      ++count[std::vector<std::string_view>(words.begin() + i, words.begin() + i + n)];
+    }
+    size_t best = 0;
+    std::vector<bool> covered(words.size());
+    for (size_t i = 0; i + n <= words.size(); ++i) {
+      const int c = count[std::vector<std::string_view>(words.begin() + i, words.begin() + i + n)];
+      if (c < 2) continue;
+      size_t chars = 0;
+      for (size_t k = i; k < i + n; ++k) chars += wlen[k], covered[k] = true;
+      best = std::max(best, c * chars);
+    }
+    size_t cov = 0;
+    for (size_t k = 0; k < words.size(); ++k) cov += covered[k] ? wlen[k] : 0;
+    if (n <= 4) {
+      st.top_ngram_char_fraction[n - 2] = std::min(1.0, ratio(best, st.num_word_chars));
+    } else {
+      st.dup_ngram_char_fraction[n - 5] = ratio(cov, st.num_word_chars);
+    }
+  }
+  return st;
+}
+
+TEST(FoundryText, StatsAgreeWithAPlainImplementation) {
+  std::mt19937 rng(2024);
+  // A small vocabulary, so that lines, paragraphs and n-grams repeat.
+  const std::vector<std::string> pieces = {
+      " ",      " ",        "\n",       "\n\n",    "  ",  "\t",
+      "\r",     "the",      "cat",      "The",     "sat", "on",
+      "mat",    "x",        "한국어를", "GPU를",   "漢",  "字",
+      "か",     "\u3099",   "- ",       "\u2022 ", "* ",  "...",
+      ".",      "\u2026",   "#",        "!",       "?",   "\u201D",
+      "\u3002", "don't",    "-",        "'",       "42",  "\u00C9t\u00E9",
+      "\xff",   "\xe2\x82", "\u00A0"};
+  for (int round = 0; round < 1500; ++round) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 80);
+    for (int k = 0; k < len; ++k) s += pieces[rng() % pieces.size()];
+    const TextStats got = ComputeTextStats(s);
+    const TextStats want = ReferenceStats(s);
+    SCOPED_TRACE(testing::Message() << "round " << round << ": " << s);
+    ASSERT_EQ(got.num_chars, want.num_chars);
+    ASSERT_EQ(got.num_words, want.num_words);
+    ASSERT_EQ(got.num_word_chars, want.num_word_chars);
+    ASSERT_EQ(got.num_alpha_words, want.num_alpha_words);
+    ASSERT_EQ(got.num_letters, want.num_letters);
+    ASSERT_EQ(got.num_upper, want.num_upper);
+    ASSERT_EQ(got.num_digits, want.num_digits);
+    ASSERT_EQ(got.num_hash, want.num_hash);
+    ASSERT_EQ(got.num_ellipsis, want.num_ellipsis);
+    ASSERT_EQ(got.num_lines, want.num_lines);
+    ASSERT_EQ(got.num_nonempty_lines, want.num_nonempty_lines);
+    ASSERT_EQ(got.num_bullet_lines, want.num_bullet_lines);
+    ASSERT_EQ(got.num_ellipsis_lines, want.num_ellipsis_lines);
+    ASSERT_EQ(got.num_terminal_lines, want.num_terminal_lines);
+    ASSERT_EQ(got.num_paragraphs, want.num_paragraphs);
+    ASSERT_DOUBLE_EQ(got.mean_word_length, want.mean_word_length);
+    ASSERT_DOUBLE_EQ(got.alpha_word_fraction, want.alpha_word_fraction);
+    ASSERT_DOUBLE_EQ(got.upper_fraction, want.upper_fraction);
+    ASSERT_DOUBLE_EQ(got.digit_fraction, want.digit_fraction);
+    ASSERT_DOUBLE_EQ(got.dup_line_fraction, want.dup_line_fraction);
+    ASSERT_DOUBLE_EQ(got.dup_line_char_fraction, want.dup_line_char_fraction);
+    ASSERT_DOUBLE_EQ(got.dup_line_all_char_fraction, want.dup_line_all_char_fraction);
+    ASSERT_DOUBLE_EQ(got.dup_paragraph_fraction, want.dup_paragraph_fraction);
+    ASSERT_DOUBLE_EQ(got.dup_paragraph_char_fraction, want.dup_paragraph_char_fraction);
+    for (int n = 2; n <= 4; ++n) {
+      ASSERT_DOUBLE_EQ(got.TopNgramCharFraction(n), want.TopNgramCharFraction(n)) << n;
+    }
+    for (int n = 5; n <= 10; ++n) {
+      ASSERT_DOUBLE_EQ(got.DupNgramCharFraction(n), want.DupNgramCharFraction(n)) << n;
+    }
+  }
 }
 
 TEST(FoundryText, StatsAgreeWithSplitWordsOnRandomText) {
