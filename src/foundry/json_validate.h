@@ -35,7 +35,9 @@ class JsonSchema {
   JsonSchema& operator=(JsonSchema&&) noexcept;
 
   // Empty when `value` satisfies the schema; otherwise the first violation found, as
-  // "PATH: message" with PATH a JSON path into the value ($.items[2].name).
+  // "PATH: message" with PATH a JSON path into the value ($.items[2].name). Values nested so
+  // deep that more than 256 $ref hops are needed are invalid ("$ref recursion deeper than 256
+  // levels").
   std::string Validate(const Json& value) const;
   bool IsValid(const Json& value) const;
 
@@ -51,7 +53,8 @@ class JsonSchema {
 std::string ValidateJson(const Json& value, const Json& schema);
 // Throws Error(kInvalidArgument, "JSON schema at PATH: ...") for a schema using a keyword
 // outside the supported list or malformed (minimum not a number, $ref to nowhere, a pattern
-// that does not compile). Call once when loading a recipe.
+// that does not compile, a $ref cycle that would apply a schema to the same value forever).
+// Call once when loading a recipe.
 void CheckSchema(const Json& schema);
 
 }  // namespace exaone::foundry
