@@ -6,6 +6,7 @@ validate (jsonschema); scripted models show that reasoning comes first when thin
 that a forced call replaces what the model would rather write. Bad schemas are 400s that name
 the keyword."""
 import json
+import os
 import re
 
 import pytest
@@ -39,6 +40,8 @@ TOOLS = [
 ]
 PARAMS = {t["function"]["name"]: t["function"]["parameters"] for t in TOOLS}
 USER = [{"role": "user", "content": "Tell me about someone."}]
+# Seeds per check; fewer under the sanitizers (same code, slower; they look for memory errors).
+SEEDS = 1 if os.environ.get("EXAONE_SANITIZED") == "1" else 3
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +83,7 @@ def chat(server, stream, **kwargs):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_response_format_json_schema(server, stream):
-    for seed in range(3):
+    for seed in range(SEEDS):
         content, _, calls, finish = chat(server, stream, seed=seed, response_format={
             "type": "json_schema",
             "json_schema": {"name": "person", "schema": PERSON, "strict": True}})
@@ -91,7 +94,7 @@ def test_response_format_json_schema(server, stream):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_response_format_json_object(server, stream):
-    for seed in range(2):
+    for seed in range(min(2, SEEDS)):
         content, _, _, finish = chat(server, stream, seed=seed,
                                      response_format={"type": "json_object"})
         if finish == "length":  # an unbounded object may run to max_tokens; then try again
@@ -101,7 +104,7 @@ def test_response_format_json_object(server, stream):
 
 
 def test_guided_extensions(server):
-    for seed in range(2):
+    for seed in range(min(2, SEEDS)):
         content, _, _, finish = chat(server, False, seed=seed, extra_body={
             "guided_choice": ["positive", "negative", "neutral ☺"]})
         assert finish == "stop" and content in ["positive", "negative", "neutral ☺"]
@@ -121,7 +124,7 @@ def test_guided_extensions(server):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_forced_tool_calls(server, stream):
-    for seed in range(3):
+    for seed in range(SEEDS):
         content, _, calls, finish = chat(server, stream, seed=seed, tools=TOOLS,
                                          tool_choice="required", parallel_tool_calls=False)
         assert finish == "tool_calls" and content is None and len(calls) == 1, (content, calls)
