@@ -18,7 +18,7 @@ scripts/build.sh fuzz
 
 out=build/fuzz
 corpus="$out/corpus"
-targets=(gguf safetensors tokenizer template request constrain)
+targets=(gguf safetensors tokenizer template request constrain foundry)
 for t in "${targets[@]}"; do
   rm -rf "${corpus:?}/$t"
   mkdir -p "$corpus/$t"
@@ -97,6 +97,19 @@ printf '\x01{"$defs": {"n": {"anyOf": [{"type": "null"}, {"type": "array", "item
   >"$corpus/constrain/schema_ref"
 printf '\x01{"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number", "minimum": 0, "maximum": 1}], "allOf": [{}]}' \
   >"$corpus/constrain/schema_combinators"
+
+# Foundry seeds: a recipe (mode 0), texts (1-3), a schema and a value (4), JSONL (5).
+printf '\x00{"inputs": ["*.jsonl"], "stages": [{"type": "normalize"}, {"type": "language", "keep": ["ko"]}, {"type": "gopher", "min_words": 5}, {"type": "c4"}, {"type": "fineweb"}, {"type": "pii"}, {"type": "exact_dedup"}, {"type": "minhash_dedup", "bands": 4, "rows": 2}, {"type": "verify", "kind": "regex", "pattern": "a+"}, {"type": "select_best", "verified_field": "v"}, {"type": "explode", "field": "xs"}], "output": {"dir": "o"}}' \
+  >"$corpus/foundry/recipe"
+printf '\x01Hello  world.\r\n\xea\xb0\x80 \xed\x9e\xa3\x00\xe2\x80\xa8e\xcc\x81 \xe4\xb8\xad\xe6\x96\x87\n\n\n\xe3\x81\x82...' \
+  >"$corpus/foundry/text"
+printf '\x02mail kim@example.co.kr, 010-1234-5678, +82 2-123-4567, 900101-1234567, 4111 1111 1111 1111, 10.0.0.1, ::1, https://u:p@h.com/x, 123-45-67891' \
+  >"$corpus/foundry/pii"
+printf '\x03The quick brown fox jumps over the lazy dog. \xea\xb0\x80\xeb\x82\x98 \xeb\x8b\xa4!' \
+  >"$corpus/foundry/minhash"
+printf '\x04{"type": "object", "properties": {"a": {"type": "integer", "maximum": 3}, "b": {"pattern": "^x+$"}}, "required": ["a"], "additionalProperties": false}\x00{"a": 2, "b": "xx"}' \
+  >"$corpus/foundry/schema"
+printf '\x05{"text": "a"}\r\n\n{"text": "b"}' >"$corpus/foundry/jsonl"
 
 status=0
 summary=()
