@@ -303,7 +303,8 @@ void RunUnit(const Recipe& recipe, const Plan& plan, const Paths& paths, size_t 
   if (recipe.output.write_rejects) {
     rejects = std::make_unique<ShardWriter>(paths.rejects, tag + "-p" + std::to_string(phase), wo);
   }
-  std::string keys, ids;  // for the global stage: each record's key, and its id (one a line)
+  std::string keys, ids;   // for the global stage: each record's key, and its id (one a line)
+  double key_seconds = 0;  // computing those keys: part of the global stage's time
   std::vector<StageStats> stats(stages.size());
   StageStats input_stats, before_stats;
   auto reject = [&](const Record& r, const std::string& stage, const Verdict& v) {
@@ -354,9 +355,11 @@ void RunUnit(const Recipe& recipe, const Plan& plan, const Paths& paths, size_t 
     }
     for (Record& rec : block) {
       if (global) {
+        const auto k0 = Clock::now();
         const size_t at = keys.size();
         keys.resize(at + global->key_size());
         global->Key(rec, reinterpret_cast<uint8_t*>(keys.data() + at));
+        key_seconds += std::chrono::duration<double>(Clock::now() - k0).count();
         ids += rec.id;
         ids += '\n';
       }
@@ -420,6 +423,11 @@ void RunUnit(const Recipe& recipe, const Plan& plan, const Paths& paths, size_t 
   if (phase == 0) st["input"] = input_stats.ToJson();
   if (phase > 0) st[before] = before_stats.ToJson();
   for (size_t i = 0; i < stages.size(); ++i) st[stages[i]->name()] = stats[i].ToJson();
+  if (global) {
+    StageStats g;
+    g.seconds = key_seconds;
+    st[global->name()] = g.ToJson();
+  }
   Json marker = {{"phase", phase}, {"task", task}, {"recipe", recipe.hash}, {"stats", st}};
   WriteFileAtomically(paths.Marker(phase, task), marker.dump(1));
 }

@@ -188,11 +188,6 @@ Verdict CheckFineWebQuality(std::string_view text, const TextStats& s, const Fin
 }
 
 Verdict ApplyC4Quality(std::string& text, const C4Quality& q) {
-  const std::string lower = Lower(text);
-  if (q.lorem_ipsum && lower.find("lorem ipsum") != std::string::npos) {
-    return Verdict::Drop("lorem_ipsum");
-  }
-  if (q.curly_bracket && text.find('{') != std::string::npos) return Verdict::Drop("curly_bracket");
   static constexpr std::string_view kPolicy[] = {"terms of use", "privacy policy", "cookie policy",
                                                  "uses cookies", "use of cookies", "use cookies"};
   std::string kept;
@@ -227,6 +222,12 @@ Verdict ApplyC4Quality(std::string& text, const C4Quality& q) {
     if (!kept.empty()) kept += '\n';
     kept += line;
   }
+  // As C4: "lorem ipsum" and '{' are looked for in the lines that remain (code lines mostly end
+  // without punctuation and are gone by now).
+  if (q.lorem_ipsum && Lower(kept).find("lorem ipsum") != std::string::npos) {
+    return Verdict::Drop("lorem_ipsum");
+  }
+  if (q.curly_bracket && kept.find('{') != std::string::npos) return Verdict::Drop("curly_bracket");
   if (sentences < q.min_sentences) {
     return Verdict::Drop("too_few_sentences", Figure(sentences, q.min_sentences));
   }

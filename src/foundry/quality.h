@@ -47,8 +47,8 @@ Verdict CheckFineWebQuality(std::string_view text, const TextStats& s, const Fin
 
 // C4's rules: lines without terminal punctuation, with fewer than min_words_per_line words, a
 // word longer than max_word_length, "javascript" or a cookie / policy notice are removed; the
-// document is dropped when it mentions "lorem ipsum", holds a '{', or keeps fewer than
-// min_sentences sentences. `text` is replaced by what remains.
+// document is dropped when the remaining lines mention "lorem ipsum", hold a '{', or have fewer
+// than min_sentences sentences. `text` is replaced by what remains.
 struct C4Quality {
   int min_sentences = 5, min_words_per_line = 3, max_word_length = 1000;
   bool lorem_ipsum = true, javascript = true, curly_bracket = true, policy = true;
