@@ -50,7 +50,7 @@ def test_regex_outputs_match(model):
     pattern = r"(yes|no|maybe): [0-9]{1,3}(\.[0-9]{2})? [가-힣]{2,4}"
     for seed in range(4):
         r = subprocess.run([exaone_bin(), "run", str(model), "--raw-ids", "5,6,7", "--regex",
-                            pattern, "-n", "200", "--temp", "1", "--seed", str(seed), "--json"],
+                            pattern, "-n", "200", "--temp", "1", "--seed", str(seed), "--json", "-t", "1"],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         out = json.loads(r.stdout.strip().split("\n")[-1])
@@ -66,7 +66,7 @@ def model(tmp_path_factory):
 def generate(model, schema_file, seed, n=1000):
     r = subprocess.run([exaone_bin(), "run", str(model), "--raw-ids", "5,6,7", "--json-schema",
                         str(schema_file), "-n", str(n), "--temp", "1", "--seed", str(seed),
-                        "--json"], capture_output=True, text=True, timeout=300)
+                        "--json", "-t", "1"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     # split("\n"), not splitlines(): the JSON line may hold U+2028, which splitlines breaks at.
     return json.loads(r.stdout.strip().split("\n")[-1])
@@ -99,7 +99,7 @@ def test_choice_outputs_are_one_of_the_strings(model):
     choices = ["yes", "no", "not sure", "모르겠어요"]
     for seed in range(4):
         args = [exaone_bin(), "run", str(model), "--raw-ids", "5,6,7", "-n", "50", "--temp", "1",
-                "--seed", str(seed), "--json"]
+                "--seed", str(seed), "--json", "-t", "1"]
         for c in choices:
             args += ["--choice", c]
         r = subprocess.run(args, capture_output=True, text=True, timeout=120)
