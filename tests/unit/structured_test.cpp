@@ -9,37 +9,15 @@
 #include "base/error.h"
 #include "constrain/matcher.h"
 #include "constrain/structured.h"
+#include "grammar_walk.h"
 
 namespace exaone::constrain {
 namespace {
 
 using Json = SchemaJson;
 
-bool Accepts(GrammarMatcher& m, const std::string& text) {
-  return GrammarMatcher::Accepting(m.Advance(m.Initial(), text));
-}
 bool Viable(GrammarMatcher& m, const std::string& text) {
   return !m.Advance(m.Initial(), text).empty();
-}
-
-// A random sentence: uniform over allowed bytes, stopping at an accepting state with
-// probability 1/4 (empty when it ran past `limit`).
-std::string Walk(GrammarMatcher& m, std::mt19937& rng, size_t limit = 4000) {
-  State s = m.Initial();
-  std::string out;
-  while (out.size() < limit) {
-    std::vector<uint8_t> next;
-    const ByteSet bytes = m.NextBytes(s);
-    for (int b = 0; b < 256; ++b) {
-      if (bytes.Has(static_cast<uint8_t>(b))) next.push_back(static_cast<uint8_t>(b));
-    }
-    if (GrammarMatcher::Accepting(s) && (next.empty() || rng() % 4 == 0)) return out;
-    if (next.empty()) return "";
-    const uint8_t b = next[rng() % next.size()];
-    out += static_cast<char>(b);
-    s = m.Advance(s, b);
-  }
-  return "";
 }
 
 TEST(StructuredChoice, ExactlyOneOfTheStrings) {
@@ -90,7 +68,7 @@ TEST(StructuredToolCalls, CallsFollowTheirToolsSchemas) {
   std::mt19937 rng(3);
   int seen = 0;
   for (int i = 0; i < 100; ++i) {
-    const std::string text = Walk(m, rng);
+    const std::string text = Walk(m, rng, 4000);
     if (text.empty()) continue;
     ++seen;
     const std::string open = "<tool_call>", close = "</tool_call>";
